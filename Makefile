@@ -1,0 +1,58 @@
+# decenter-fog: `make demo` and `make test` work from nothing on a fresh Debian 12 machine (as root).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+ANSIBLE_PLAYBOOK := $(VENV)/bin/ansible-playbook
+STAMPS := .make
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng openssh-server openssh-client redis-server \
+	wireguard-go wireguard-tools iproute2 iputils-ping fonts-dejavu-core procps
+REQUIREMENTS := requirements.txt $(wildcard apps/*/requirements.txt)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: setup apt venv npm contracts contracts-check test test-fast demo bench clean
+
+setup: apt venv npm
+
+# Debian packages: installed only when one is missing (no kernel: --no-install-recommends).
+apt:
+	@if ! dpkg-query -W -f='$${Status}\n' $(APT_PACKAGES) 2>/dev/null | grep -qv 'install ok installed' \
+	   && [ "$$(dpkg-query -W -f='$${Status}\n' $(APT_PACKAGES) 2>/dev/null | wc -l)" -eq "$(words $(APT_PACKAGES))" ]; then \
+	  echo "apt: all packages present"; \
+	else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+venv: $(STAMPS)/venv
+$(STAMPS)/venv: $(REQUIREMENTS)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(addprefix -r ,$(REQUIREMENTS))
+	@mkdir -p $(STAMPS) && touch $@
+
+npm: $(STAMPS)/npm
+$(STAMPS)/npm: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMPS) && touch $@
+
+# Recompile the REB and rewrite its committed artifacts.
+contracts: npm
+	node contracts/compile.js
+
+contracts-check: npm
+	node contracts/compile.js --check
+
+test: setup
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+demo: setup
+	$(ANSIBLE_PLAYBOOK) playbooks/chain_up.yml
+	$(ANSIBLE_PLAYBOOK) playbooks/publish.yml
+	$(ANSIBLE_PLAYBOOK) playbooks/market.yml
+
+bench: setup
+	PYTHONPATH=. $(PY) bench/run_all.py
+
+clean:
+	-$(ANSIBLE_PLAYBOOK) playbooks/chain_down.yml
+	rm -rf $(STAMPS) .lab

@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# (c) decenter-fog contributors; Apache-2.0
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # The chain options shared by every REB module and the reb inventory plugin.
+    DOCUMENTATION = r'''
+options:
+  rpc_url:
+    description:
+      - URL of the Ethereum JSON-RPC endpoint (anvil in the lab, a consortium node or testnet in production).
+      - If not set, the environment variable E(DECENTER_REB_RPC_URL) is used.
+    type: str
+    default: http://127.0.0.1:8545
+  chain_id:
+    description:
+      - Chain id the endpoint must serve; the task fails before sending anything if it serves another chain.
+      - If not set, the environment variable E(DECENTER_REB_CHAIN_ID) is used; if neither is set any chain is accepted.
+    type: int
+  contract_address:
+    description:
+      - Address of the deployed Resource Exchange Broker. The code found there is verified against the REB
+        this collection ships before anything is read or sent.
+      - If not set, the environment variable E(DECENTER_REB_CONTRACT) is used.
+    type: str
+  private_key:
+    description:
+      - Wallet private key (hex) of the account that signs transactions. Keep it in Ansible Vault or the
+        environment; it is never logged, returned or sent anywhere but used to sign locally.
+      - If not set, the environment variable E(DECENTER_REB_PRIVATE_KEY) is used.
+    type: str
+  confirmations:
+    description: Blocks to wait for after a transaction is mined before reporting success.
+    type: int
+    default: 0
+  timeout:
+    description: Seconds to wait for the endpoint to answer and for each transaction to be mined.
+    type: float
+    default: 30
+requirements:
+  - web3 >= 7 (on the controller)
+notes:
+  - Runs on the controller as an action plugin; the target host is not contacted.
+'''
+
+    # Module attributes: check mode, diff and idempotence.
+    ATTRIBUTES = r'''
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the chain.
+    support: full
+  diff_mode:
+    description: Returns details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  idempotent:
+    description: A rerun with the same arguments changes nothing and sends no transaction.
+    support: full
+'''
+
+    INFO_ATTRIBUTES = r'''
+attributes:
+  check_mode:
+    description: Read-only; runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Read-only; reports no differences.
+    support: N/A
+'''

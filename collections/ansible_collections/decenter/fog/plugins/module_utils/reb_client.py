@@ -1,0 +1,324 @@
+# -*- coding: utf-8 -*-
+# (c) decenter-fog contributors; Apache-2.0
+"""The one REB client: connection checks, reads, transactions and revert decoding (web3.py)."""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import time
+import traceback
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.decenter.fog.plugins.module_utils.reb_artifact import REB_ARTIFACT
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
+    RebError, offer_dict, reservation_dict, OFFER_STATES, RESERVATION_STATES)
+
+WEB3_IMPORT_ERROR = None
+try:
+    from eth_abi import decode as abi_decode
+    from eth_account import Account
+    from eth_utils import keccak, to_checksum_address, is_address
+    from web3 import Web3
+    from web3.exceptions import ContractLogicError, TimeExhausted
+except ImportError:
+    WEB3_IMPORT_ERROR = traceback.format_exc()
+
+# The one place for chain options: modules, action plugins and the inventory plugin use it.
+CHAIN_ARGUMENT_SPEC = dict(
+    rpc_url=dict(type="str", default="http://127.0.0.1:8545", fallback=(env_fallback, ["DECENTER_REB_RPC_URL"])),
+    chain_id=dict(type="int", fallback=(env_fallback, ["DECENTER_REB_CHAIN_ID"])),
+    contract_address=dict(type="str", fallback=(env_fallback, ["DECENTER_REB_CONTRACT"])),
+    private_key=dict(type="str", no_log=True, fallback=(env_fallback, ["DECENTER_REB_PRIVATE_KEY"])),
+    confirmations=dict(type="int", default=0),
+    timeout=dict(type="float", default=30.0),
+)
+CHAIN_OPTION_NAMES = tuple(CHAIN_ARGUMENT_SPEC)
+PAGE_SIZE = 2500  # offers per view call: 10,000 offers in 4 calls, well inside the call gas cap
+
+_CLIENTS = {}
+
+
+def chain_argument_spec(**extra):
+    spec = dict(CHAIN_ARGUMENT_SPEC)
+    spec.update(extra)
+    return spec
+
+
+def get_client(params, need_contract=True, need_key=False):
+    """A connected client for these chain options, cached per configuration in this process."""
+    if WEB3_IMPORT_ERROR:
+        raise RebError("the Python library web3 is required on the controller: pip install web3")
+    key = tuple(params.get(k) for k in CHAIN_OPTION_NAMES) + (need_contract, need_key)
+    if key not in _CLIENTS:
+        _CLIENTS[key] = RebClient(params, need_contract=need_contract, need_key=need_key)
+    return _CLIENTS[key]
+
+
+class RebClient(object):
+    def __init__(self, params, need_contract=True, need_key=False):
+        self.rpc_url = params["rpc_url"]
+        self.timeout = params.get("timeout") or 30.0
+        self.confirmations = params.get("confirmations") or 0
+        self.abi = REB_ARTIFACT["abi"]
+        self.w3 = Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": self.timeout}))
+        try:
+            self.chain_id = self.w3.eth.chain_id
+        except Exception as e:  # any transport failure: refused, DNS, TLS, timeout, not JSON-RPC
+            raise RebError("cannot reach the Ethereum JSON-RPC endpoint %s (%s). Check rpc_url "
+                           "(or DECENTER_REB_RPC_URL) and that the node is running."
+                           % (self.rpc_url, _short(e)))
+        wanted = params.get("chain_id")
+        if wanted is not None and wanted != self.chain_id:
+            raise RebError("the node at %s serves chain id %d but chain_id=%d was asked for: point rpc_url at the "
+                           "right network or fix chain_id." % (self.rpc_url, self.chain_id, wanted))
+        self.account = self._account(params.get("private_key"), need_key)
+        self.contract = None
+        self._errors = _error_table(self.abi) if WEB3_IMPORT_ERROR is None else {}
+        if need_contract:
+            self.contract = self._contract(params.get("contract_address"))
+            self.accept_window = self.contract.functions.acceptWindow().call()
+
+    # ------------------------------------------------------------------ setup checks
+
+    def _account(self, private_key, required):
+        if not private_key:
+            if required:
+                raise RebError("no private key: set private_key (from Ansible Vault) or the environment variable "
+                               "DECENTER_REB_PRIVATE_KEY to the wallet key of the account that acts.")
+            return None
+        try:
+            return Account.from_key(private_key)
+        except Exception:  # the message of eth_account may quote the key: never pass it on
+            raise RebError("private_key is not a valid Ethereum private key (32 bytes as 64 hex digits, "
+                           "optionally 0x-prefixed). Check the value in Vault or DECENTER_REB_PRIVATE_KEY.")
+
+    def _contract(self, address):
+        if not address:
+            raise RebError("contract_address is not set: give the REB address (or DECENTER_REB_CONTRACT); "
+                           "deploy one with decenter.fog.reb_contract.")
+        if not is_address(address):
+            raise RebError("contract_address %r is not an Ethereum address (0x followed by 40 hex digits)." % address)
+        address = to_checksum_address(address)
+        if not self.code_matches(address):
+            raise RebError("no Resource Exchange Broker at %s on chain %d (%s): the address holds %s. Check "
+                           "contract_address, or deploy with decenter.fog.reb_contract."
+                           % (address, self.chain_id, self.rpc_url,
+                              "no code" if not self.w3.eth.get_code(address) else "another contract"))
+        return self.w3.eth.contract(address=address, abi=self.abi)
+
+    def code_matches(self, address):
+        """True if `address` runs exactly our REB runtime code (immutables masked)."""
+        code = bytes(self.w3.eth.get_code(to_checksum_address(address)))
+        want = bytes.fromhex(REB_ARTIFACT["deployedBytecode"][2:])
+        if len(code) != len(want):
+            return False
+        return _mask_immutables(code) == _mask_immutables(want)
+
+    @property
+    def address(self):
+        return self.account.address if self.account else None
+
+    # ------------------------------------------------------------------------- reads
+
+    def call(self, fn_name, *args):
+        try:
+            return getattr(self.contract.functions, fn_name)(*args).call()
+        except ContractLogicError as e:
+            raise RebError(self.explain(e))
+        except Exception as e:
+            raise RebError("reading %s from the REB at %s failed: %s" % (fn_name, self.rpc_url, _short(e)))
+
+    def offers(self):
+        """Every offer ever published, as dicts, in as few view calls as the page size allows."""
+        return self._paged("offerCount", "getOffers", offer_dict)
+
+    def reservations(self):
+        return self._paged("reservationCount", "getReservations",
+                           lambda i, r: reservation_dict(i, r, self.accept_window))
+
+    def _paged(self, count_fn, page_fn, convert):
+        total = self.call(count_fn)
+        rows = []
+        for first in range(1, total + 1, PAGE_SIZE):
+            page = self.call(page_fn, first, PAGE_SIZE)
+            rows.extend(convert(first + i, row) for i, row in enumerate(page))
+        return rows
+
+    def offer(self, offer_id):
+        return offer_dict(offer_id, self.call("getOffer", offer_id))
+
+    def reservation(self, reservation_id):
+        return reservation_dict(reservation_id, self.call("getReservation", reservation_id), self.accept_window)
+
+    def offer_id_of(self, seller, node_id):
+        return self.call("offerIdOf", seller, node_id)
+
+    def provider_name(self, account):
+        name, registered = self.call("providerOf", account)
+        return name if registered else None
+
+    def owed(self, account):
+        return self.call("owed", account)
+
+    def now(self):
+        return self.w3.eth.get_block("latest")["timestamp"]
+
+    def nonce(self, account=None):
+        return self.w3.eth.get_transaction_count(account or self.address)
+
+    # ----------------------------------------------------------------- transactions
+
+    def transact(self, fn_name, *args, **kwargs):
+        """Send one contract transaction signed by our key; returns the receipt.
+
+        Gas estimation runs the call first, so a call that would revert is refused with its
+        reason before anything is signed or sent.
+        """
+        value = kwargs.get("value", 0)
+        fn = getattr(self.contract.functions, fn_name)(*args)
+        return self._send(lambda tx: fn.build_transaction(tx), value, fn_name)
+
+    def deploy(self, accept_window):
+        factory = self.w3.eth.contract(abi=self.abi, bytecode=REB_ARTIFACT["bytecode"])
+        return self._send(lambda tx: factory.constructor(accept_window).build_transaction(tx), 0, "deploy")
+
+    def _send(self, build, value, what):
+        if self.account is None:
+            raise RebError("%s needs a wallet: set private_key or DECENTER_REB_PRIVATE_KEY." % what)
+        base = {"from": self.account.address, "value": value, "chainId": self.chain_id,
+                "nonce": self.w3.eth.get_transaction_count(self.account.address, "pending")}
+        try:
+            tx = build(base)
+        except ContractLogicError as e:
+            raise RebError(self.explain(e))
+        except Exception as e:
+            raise RebError(self._send_failure(what, e, value))
+        self._check_funds(tx, value, what)
+        signed = self.account.sign_transaction(tx)
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout, poll_latency=0.05)
+        except TimeExhausted:
+            raise RebError("%s was sent (tx %s) but not mined within %.0f s: raise timeout or check the node."
+                           % (what, signed.hash.hex(), self.timeout))
+        except Exception as e:
+            raise RebError(self._send_failure(what, e, value))
+        if receipt["status"] != 1:
+            raise RebError("%s was mined but reverted (tx %s)." % (what, receipt["transactionHash"].hex()))
+        self._wait_confirmations(receipt)
+        return receipt
+
+    def _check_funds(self, tx, value, what):
+        gas_price = tx.get("maxFeePerGas") or tx.get("gasPrice") or 0
+        needed = value + tx.get("gas", 0) * gas_price
+        balance = self.w3.eth.get_balance(self.account.address)
+        if balance < needed:
+            raise RebError("insufficient funds for %s: account %s holds %d wei but needs %d wei (%d value + gas). "
+                           "Fund the account or lower the hours." % (what, self.account.address, balance, needed,
+                                                                      value))
+
+    def _send_failure(self, what, error, value):
+        text = _short(error)
+        if "insufficient funds" in text.lower():
+            return ("insufficient funds for %s: account %s cannot pay %d wei plus gas. Fund the account."
+                    % (what, self.account.address, value))
+        return "sending %s to %s failed: %s" % (what, self.rpc_url, text)
+
+    def _wait_confirmations(self, receipt):
+        if not self.confirmations:
+            return
+        deadline = time.monotonic() + self.timeout
+        while self.w3.eth.block_number < receipt["blockNumber"] + self.confirmations:
+            if time.monotonic() > deadline:
+                raise RebError("transaction %s has fewer than %d confirmations after %.0f s."
+                               % (receipt["transactionHash"].hex(), self.confirmations, self.timeout))
+            time.sleep(0.2)
+
+    # ------------------------------------------------------------------ revert reasons
+
+    def explain(self, error):
+        """A plain sentence for a revert, from the REB's custom error and its arguments."""
+        data = _revert_data(error)
+        entry = self._errors.get(data[:4]) if data else None
+        if entry is None:
+            return "the REB refused the call: %s" % _short(error)
+        name, types, names = entry
+        values = abi_decode(types, data[4:]) if types else ()
+        args = dict(zip(names, values))
+        template = ERROR_MESSAGES.get(name)
+        if template is None:
+            return "the REB refused the call: %s(%s)" % (name, ", ".join("%s=%s" % kv for kv in args.items()))
+        if "state" in args:
+            states = OFFER_STATES if name == "OfferNotOpen" else RESERVATION_STATES
+            args["state"] = states[args["state"]]
+        return template.format(**args)
+
+
+ERROR_MESSAGES = {
+    "EmptyName": "the provider name must not be empty.",
+    "NotRegistered": "account {account} is not a registered provider: register it first with decenter.fog.reb_provider.",
+    "InvalidOffer": "the offer is invalid: field {field} is missing or out of range.",
+    "NodeIdTaken": "node {nodeId} is already offered by this seller as offer {offerId}; update that offer instead.",
+    "NodeIdImmutable": "offer {offerId} is for another node: a node id cannot change; withdraw it and publish anew.",
+    "OfferNotFound": "offer {offerId} does not exist on this REB; list offers with decenter.fog.reb_offer_info.",
+    "NotSeller": "offer {offerId} belongs to another seller: account {caller} may not change it.",
+    "OfferNotOpen": "offer {offerId} is not open (it is {state}); choose an open offer, or wait for its reservation to end.",
+    "SelfDealing": "offer {offerId} is your own: a seller cannot reserve its own node.",
+    "HoursOutOfRange": "{hoursBooked} hours is outside what the offer allows ({minHours} to {maxHours} hours); change hours.",
+    "OutsideAvailability": "offer {offerId} is available only from {availableFrom} to {availableUntil} (unix time); "
+                           "book fewer hours or another offer.",
+    "WrongPayment": "the escrow must be exactly {expected} wei (price x hours) but {sent} wei was sent.",
+    "EmptyKey": "a key or fingerprint is missing (all zero).",
+    "EmptyEndpoint": "access_endpoint must not be empty: give host:port of the node's SSH server.",
+    "ReservationNotFound": "reservation {reservationId} does not exist on this REB.",
+    "NotBuyer": "reservation {reservationId} belongs to another buyer: account {caller} may not act on it.",
+    "NotReservationSeller": "reservation {reservationId} is for another seller's offer: account {caller} may not "
+                            "answer it.",
+    "WrongReservationState": "reservation {reservationId} is {state}, which does not allow this step.",
+    "AcceptDeadlinePassed": "reservation {reservationId} can no longer be accepted: its deadline {deadline} "
+                            "(unix time) has passed; it can only be expired.",
+    "AcceptDeadlineNotPassed": "reservation {reservationId} cannot expire before its accept deadline {deadline} "
+                               "(unix time).",
+    "NotEnded": "reservation {reservationId} runs until {endsAt} (unix time); only its buyer may end it earlier "
+                "(state=released).",
+    "NothingToWithdraw": "account {account} is owed nothing: there is nothing to withdraw.",
+    "TransferFailed": "paying {amount} wei to {account} failed: the receiving account refused the transfer.",
+    "Reentrancy": "a re-entrant call was refused.",
+    "PageTooLarge": "a page of {requested} entries was asked for; the REB serves at most {maximum}.",
+}
+
+
+def _error_table(abi):
+    table = {}
+    for item in abi:
+        if item.get("type") != "error":
+            continue
+        types = [i["type"] for i in item["inputs"]]
+        selector = keccak(text="%s(%s)" % (item["name"], ",".join(types)))[:4]
+        table[selector] = (item["name"], types, [i["name"] for i in item["inputs"]])
+    return table
+
+
+def _revert_data(error):
+    """Revert data bytes from web3 (anvil) or eth-tester exceptions, b'' when there is none."""
+    for candidate in (getattr(error, "data", None),) + tuple(getattr(error, "args", ())):
+        if isinstance(candidate, bytes):
+            return candidate
+        if isinstance(candidate, str) and candidate.startswith("0x"):
+            try:
+                return bytes.fromhex(candidate[2:])
+            except ValueError:
+                continue
+    return b""
+
+
+def _mask_immutables(code):
+    code = bytearray(code)
+    for ref in REB_ARTIFACT.get("immutableReferences", []):
+        code[ref["start"]:ref["start"] + ref["length"]] = b"\0" * ref["length"]
+    return bytes(code)
+
+
+def _short(error):
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:300]

@@ -1,0 +1,209 @@
+# -*- coding: utf-8 -*-
+# (c) decenter-fog contributors; Apache-2.0
+"""Conversions between what users write in Ansible and what the REB contract stores.
+
+Pure Python (no web3) so it is cheap to import and easy to unit test.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import hashlib
+import struct
+
+
+class RebError(Exception):
+    """A failure a user can act on; its message is shown as is by the modules."""
+
+
+OFFER_STATES = ("none", "open", "reserved", "withdrawn")
+RESERVATION_STATES = ("none", "requested", "accepted", "rejected", "cancelled", "expired", "released", "settled")
+ACTIVE_RESERVATION_STATES = ("requested", "accepted")
+
+# Offer fields with the range their Solidity type allows (uint8/16/32/40/96).
+UINT_LIMITS = {
+    "tier": 2 ** 8 - 1,
+    "cpu_millicores": 2 ** 32 - 1,
+    "memory_mib": 2 ** 32 - 1,
+    "storage_gib": 2 ** 32 - 1,
+    "price_per_hour": 2 ** 96 - 1,
+    "min_hours": 2 ** 16 - 1,
+    "max_hours": 2 ** 16 - 1,
+    "available_from": 2 ** 40 - 1,
+    "available_until": 2 ** 40 - 1,
+}
+AVAILABLE_FOREVER = 2 ** 40 - 1
+ED25519 = b"ssh-ed25519"
+
+
+def check_range(name, value, minimum=0):
+    maximum = UINT_LIMITS[name]
+    if value < minimum or value > maximum:
+        raise RebError("%s=%s is out of range: it must be between %d and %d." % (name, value, minimum, maximum))
+
+
+def offer_spec(params):
+    """Validated contract OfferSpec tuple from module parameters (snake_case)."""
+    for name, minimum in (("cpu_millicores", 1), ("memory_mib", 1), ("price_per_hour", 1), ("min_hours", 1),
+                          ("max_hours", 1), ("tier", 0), ("storage_gib", 0), ("available_from", 0),
+                          ("available_until", 1)):
+        check_range(name, params[name], minimum)
+    if params["max_hours"] < params["min_hours"]:
+        raise RebError("max_hours=%d is below min_hours=%d: raise max_hours or lower min_hours."
+                       % (params["max_hours"], params["min_hours"]))
+    if params["available_until"] <= params["available_from"]:
+        raise RebError("available_until=%d is not after available_from=%d." % (params["available_until"],
+                                                                               params["available_from"]))
+    if not params["region"]:
+        raise RebError("region must not be empty: give the FogAtlas region id of the node, e.g. SEOUL-KETI.")
+    devices = [device_string(d) for d in params.get("devices") or []]
+    return (params["node_id"], params["region"], params["tier"], location_string(params.get("location") or ""),
+            params["cpu_millicores"], params["memory_mib"], params["storage_gib"], params["architecture"],
+            ",".join(devices), params["price_per_hour"], params["min_hours"], params["max_hours"],
+            params["available_from"], params["available_until"])
+
+
+def device_string(device):
+    """'camkor1:camera' from a string or a {'id':..., 'kind':...} mapping."""
+    if isinstance(device, dict):
+        device = "%s:%s" % (device.get("id", ""), device.get("kind", ""))
+    device = str(device).strip()
+    ident, _, kind = device.partition(":")
+    if not ident or not kind or "," in device:
+        raise RebError("device %r is not of the form '<id>:<kind>' (for example 'camkor1:camera')." % device)
+    return device
+
+
+def parse_devices(text):
+    return [dict(zip(("id", "kind"), d.split(":", 1))) for d in text.split(",") if d]
+
+
+def location_string(location):
+    """Normalise 'lat,lon' (FogAtlas style); '' means unknown."""
+    if not location:
+        return ""
+    try:
+        lat, lon = (float(x) for x in str(location).split(","))
+    except ValueError:
+        raise RebError("location %r is not 'lat,lon' in decimal degrees, e.g. '37.5665,126.9780'." % location)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise RebError("location %r is outside the globe (lat -90..90, lon -180..180)." % location)
+    return str(location).replace(" ", "")
+
+
+def parse_location(text):
+    if not text:
+        return None
+    lat, lon = (float(x) for x in text.split(","))
+    return lat, lon
+
+
+def offer_dict(offer_id, o):
+    """Snake_case view of a contract Offer tuple."""
+    return {
+        "id": offer_id,
+        "seller": o[0],
+        "price_per_hour": o[1],
+        "state": OFFER_STATES[o[2]],
+        "tier": o[3],
+        "cpu_millicores": o[4],
+        "memory_mib": o[5],
+        "storage_gib": o[6],
+        "min_hours": o[7],
+        "max_hours": o[8],
+        "available_from": o[9],
+        "available_until": o[10],
+        "active_reservation": o[11],
+        "node_id": o[12],
+        "region": o[13],
+        "location": o[14],
+        "architecture": o[15],
+        "devices": parse_devices(o[16]),
+    }
+
+
+def reservation_dict(reservation_id, r, accept_window):
+    """Snake_case view of a contract Reservation tuple, keys in OpenSSH text form."""
+    return {
+        "id": reservation_id,
+        "buyer": r[0],
+        "offer_id": r[1],
+        "hours": r[2],
+        "state": RESERVATION_STATES[r[3]],
+        "escrow": r[4],
+        "requested_at": r[5],
+        "accepted_at": r[6],
+        "ends_at": r[7],
+        "accept_deadline": r[5] + accept_window,
+        "buyer_public_key": public_key_line(r[8], "decenter-reb-%d" % reservation_id) if any(r[8]) else "",
+        "host_key_fingerprint": fingerprint_string(r[9]) if any(r[9]) else "",
+        "access_endpoint": r[10],
+    }
+
+
+def offer_differences(current, spec):
+    """Names of the fields of an existing offer dict that `spec` (an OfferSpec tuple) changes."""
+    wanted = {
+        "region": spec[1], "tier": spec[2], "location": spec[3], "cpu_millicores": spec[4],
+        "memory_mib": spec[5], "storage_gib": spec[6], "architecture": spec[7], "devices": parse_devices(spec[8]),
+        "price_per_hour": spec[9], "min_hours": spec[10], "max_hours": spec[11], "available_from": spec[12],
+        "available_until": spec[13],
+    }
+    return sorted(k for k, v in wanted.items() if current[k] != v), wanted
+
+
+# --------------------------------------------------------------- SSH keys and host-key fingerprints
+
+def _ssh_string(data, offset):
+    (length,) = struct.unpack(">I", data[offset:offset + 4])
+    return data[offset + 4:offset + 4 + length], offset + 4 + length
+
+
+def ed25519_key_bytes(public_key):
+    """The 32 raw bytes of an OpenSSH 'ssh-ed25519 AAAA... comment' public key line."""
+    parts = str(public_key or "").split()
+    if len(parts) < 2 or parts[0] != "ssh-ed25519":
+        raise RebError("the provisioning public key must be an OpenSSH Ed25519 key ('ssh-ed25519 AAAA...'); "
+                       "create one with: ssh-keygen -t ed25519")
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+        kind, offset = _ssh_string(blob, 0)
+        key, offset = _ssh_string(blob, offset)
+    except (ValueError, struct.error):
+        raise RebError("the provisioning public key is not valid base64 OpenSSH key data.")
+    if kind != ED25519 or len(key) != 32 or offset != len(blob):
+        raise RebError("the provisioning public key is malformed: expected a 32-byte Ed25519 key.")
+    return key
+
+
+def public_key_line(key, comment):
+    blob = struct.pack(">I", len(ED25519)) + ED25519 + struct.pack(">I", 32) + bytes(key)
+    return "ssh-ed25519 %s %s" % (base64.b64encode(blob).decode(), comment)
+
+
+def fingerprint_bytes(fingerprint):
+    """32 bytes from an OpenSSH 'SHA256:<base64>' host-key fingerprint."""
+    text = str(fingerprint or "")
+    if not text.startswith("SHA256:"):
+        raise RebError("host_key_fingerprint %r is not an OpenSSH SHA256 fingerprint ('SHA256:...'); "
+                       "get it with: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub" % text)
+    body = text[len("SHA256:"):]
+    try:
+        digest = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+    except ValueError:
+        digest = b""
+    if len(digest) != 32:
+        raise RebError("host_key_fingerprint %r does not hold a 32-byte SHA-256 digest." % text)
+    return digest
+
+
+def fingerprint_string(digest):
+    return "SHA256:" + base64.b64encode(bytes(digest)).decode().rstrip("=")
+
+
+def fingerprint_of_public_key(public_key):
+    """OpenSSH SHA256 fingerprint of a public key line (what `ssh-keygen -lf` prints)."""
+    parts = str(public_key).split()
+    if len(parts) < 2:
+        raise RebError("not an OpenSSH public key line: %r" % public_key)
+    return fingerprint_string(hashlib.sha256(base64.b64decode(parts[1])).digest())

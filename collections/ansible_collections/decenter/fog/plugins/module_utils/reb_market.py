@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# (c) decenter-fog contributors; Apache-2.0
+"""Filtering and ranking of offers and reservations (pure Python, shared by modules and inventory)."""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import math
+
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import parse_location, location_string
+
+OFFER_FILTERS = dict(
+    offer_id=dict(type="int"),
+    node_id=dict(type="str"),
+    region=dict(type="str"),
+    device=dict(type="str"),
+    device_kind=dict(type="str"),
+    min_cpu_millicores=dict(type="int"),
+    min_memory_mib=dict(type="int"),
+    min_storage_gib=dict(type="int"),
+    architecture=dict(type="str"),
+    max_price_per_hour=dict(type="int"),
+    seller=dict(type="str"),
+    state=dict(type="str", choices=["open", "reserved", "withdrawn", "any"], default="open"),
+    hours=dict(type="int"),
+)
+
+
+def offer_matches(offer, f, now=None):
+    """True if `offer` (dict) passes every filter set in `f` (unset filters are ignored)."""
+    checks = (
+        f.get("offer_id") is None or offer["id"] == f["offer_id"],
+        not f.get("node_id") or offer["node_id"] == f["node_id"],
+        not f.get("region") or offer["region"] == f["region"],
+        not f.get("device") or any(d["id"] == f["device"] for d in offer["devices"]),
+        not f.get("device_kind") or any(d["kind"] == f["device_kind"] for d in offer["devices"]),
+        f.get("min_cpu_millicores") is None or offer["cpu_millicores"] >= f["min_cpu_millicores"],
+        f.get("min_memory_mib") is None or offer["memory_mib"] >= f["min_memory_mib"],
+        f.get("min_storage_gib") is None or offer["storage_gib"] >= f["min_storage_gib"],
+        not f.get("architecture") or offer["architecture"] == f["architecture"],
+        f.get("max_price_per_hour") is None or offer["price_per_hour"] <= f["max_price_per_hour"],
+        not f.get("seller") or offer["seller"].lower() == f["seller"].lower(),
+        f.get("state", "open") in ("any", None) or offer["state"] == f.get("state", "open"),
+        f.get("hours") is None or _bookable(offer, f["hours"], now),
+    )
+    return all(checks)
+
+
+def _bookable(offer, hours, now):
+    if not offer["min_hours"] <= hours <= offer["max_hours"]:
+        return False
+    return now is None or offer["available_from"] <= now and now + hours * 3600 <= offer["available_until"]
+
+
+def distance_km(a, b):
+    """Great-circle distance between two (lat, lon) pairs."""
+    lat1, lon1, lat2, lon2 = (math.radians(x) for x in (a[0], a[1], b[0], b[1]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
+
+
+def rank_offers(offers, near=None):
+    """Cheapest first; equal prices go to the nearest to `near` ('lat,lon'), then the oldest offer."""
+    origin = parse_location(location_string(near)) if near else None
+
+    def key(offer):
+        where = parse_location(offer["location"])
+        distance = distance_km(origin, where) if origin and where else float("inf")
+        return (offer["price_per_hour"], distance, offer["id"])
+    return sorted(offers, key=key)

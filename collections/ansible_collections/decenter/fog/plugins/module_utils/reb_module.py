@@ -1,0 +1,32 @@
+# -*- coding: utf-8 -*-
+# (c) decenter-fog contributors; Apache-2.0
+"""Runs a REB module's `run(params, check_mode)` as a classic Ansible module.
+
+The same `run` functions are called in-process by the controller-side action plugins
+(plugins/plugin_utils/reb_action.py), which is how playbooks normally execute them.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import WEB3_IMPORT_ERROR
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+
+
+def run_as_module(spec):
+    """`spec` is the module's SPEC dict: argument_spec, run and optional validation keywords."""
+    module = AnsibleModule(supports_check_mode=True, **module_kwargs(spec))
+    if WEB3_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("web3"), exception=WEB3_IMPORT_ERROR)
+    try:
+        result = spec["run"](module.params, module.check_mode)
+    except RebError as e:
+        module.fail_json(msg=str(e))
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+def module_kwargs(spec):
+    return dict((k, v) for k, v in spec.items() if k != "run")

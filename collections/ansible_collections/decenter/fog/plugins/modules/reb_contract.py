@@ -1,0 +1,87 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# (c) decenter-fog contributors; Apache-2.0
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: reb_contract
+short_description: Deploy the Resource Exchange Broker contract, or verify an existing deployment
+description:
+  - Deploys the REB contract shipped with this collection and returns its address.
+  - When O(contract_address) is given and holds the REB, nothing is deployed (the code is verified
+    byte for byte, immutables masked). An address holding something else is an error, never overwritten.
+version_added: 0.1.0
+author: decenter-fog contributors
+options:
+  accept_window:
+    description: Seconds a seller has to accept or reject a reservation request before anyone may expire it.
+    type: int
+    default: 3600
+extends_documentation_fragment:
+  - decenter.fog.reb
+  - decenter.fog.reb.attributes
+'''
+
+EXAMPLES = r'''
+- name: Deploy the REB once; later runs verify the recorded address
+  decenter.fog.reb_contract:
+    rpc_url: http://127.0.0.1:8545
+    contract_address: "{{ reb_contract_address | default(omit) }}"
+    private_key: "{{ reb_deployer_key }}"
+  register: reb
+'''
+
+RETURN = r'''
+contract_address:
+  description: Address of the REB.
+  returned: always
+  type: str
+  sample: "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+accept_window:
+  description: Seconds a seller has to answer a request, as deployed.
+  returned: when deployed or verified (not in check mode before a deployment)
+  type: int
+chain_id:
+  description: Chain id of the endpoint.
+  returned: always
+  type: int
+'''
+
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
+
+
+def run(params, check_mode):
+    client = get_client(params, need_contract=False)
+    address = params["contract_address"]
+    if address:
+        client.contract = client._contract(address)  # fails clearly unless the REB is there
+        window = client.call("acceptWindow")
+        if window != params["accept_window"]:
+            raise RebError("the REB at %s was deployed with accept_window=%d, not %d: keep the deployed value or "
+                           "deploy a new REB without contract_address." % (address, window, params["accept_window"]))
+        return dict(changed=False, contract_address=client.contract.address, accept_window=window,
+                    chain_id=client.chain_id)
+    before, after = {"contract_address": None}, {"contract_address": "(new)", "accept_window": params["accept_window"]}
+    if check_mode:
+        return dict(changed=True, contract_address="", chain_id=client.chain_id, diff=dict(before=before, after=after))
+    if client.account is None:
+        raise RebError("deploying the REB needs a wallet: set private_key or DECENTER_REB_PRIVATE_KEY.")
+    receipt = client.deploy(params["accept_window"])
+    after["contract_address"] = receipt["contractAddress"]
+    return dict(changed=True, contract_address=receipt["contractAddress"], accept_window=params["accept_window"],
+                chain_id=client.chain_id, transaction_hash=receipt["transactionHash"].hex(),
+                gas_used=receipt["gasUsed"], diff=dict(before=before, after=after))
+
+
+SPEC = dict(argument_spec=chain_argument_spec(accept_window=dict(type="int", default=3600)), run=run)
+
+
+def main():
+    run_as_module(SPEC)
+
+
+if __name__ == "__main__":
+    main()

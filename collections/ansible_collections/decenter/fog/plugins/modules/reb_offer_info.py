@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# (c) decenter-fog contributors; Apache-2.0
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: reb_offer_info
+short_description: List and filter offers of the REB market
+description:
+  - Reads every offer through the REB's paginated view (a few calls for thousands of offers) and
+    returns those matching all given filters, cheapest first (ties go to the offer nearest O(near)).
+version_added: 0.1.0
+author: decenter-fog contributors
+options:
+  offer_id:
+    description: Only this offer.
+    type: int
+  node_id:
+    description: Only offers of this node id.
+    type: str
+  region:
+    description: Only offers in this FogAtlas region.
+    type: str
+  device:
+    description: Only offers whose node has the device with this id, e.g. C(camkor1).
+    type: str
+  device_kind:
+    description: Only offers whose node has a device of this kind, e.g. C(camera).
+    type: str
+  min_cpu_millicores:
+    description: At least this much CPU.
+    type: int
+  min_memory_mib:
+    description: At least this much memory.
+    type: int
+  min_storage_gib:
+    description: At least this much disk.
+    type: int
+  architecture:
+    description: Only this CPU architecture.
+    type: str
+  max_price_per_hour:
+    description: At most this price per hour in wei.
+    type: int
+  seller:
+    description: Only offers of this seller address.
+    type: str
+  state:
+    description: Offer state to list; C(any) lists all.
+    type: str
+    choices: [open, reserved, withdrawn, any]
+    default: open
+  hours:
+    description: Only offers that can be booked now for this many hours.
+    type: int
+  near:
+    description: C(lat,lon) of the buyer; among equal prices the nearest offer comes first.
+    type: str
+  limit:
+    description: Return at most this many offers (0 for all).
+    type: int
+    default: 0
+extends_documentation_fragment:
+  - decenter.fog.reb
+  - decenter.fog.reb.info_attributes
+'''
+
+EXAMPLES = r'''
+- name: Offers in SEOUL-KETI with camera camkor1, cheapest first
+  decenter.fog.reb_offer_info:
+    region: SEOUL-KETI
+    device: camkor1
+    max_price_per_hour: 2000000000000000
+  register: market
+'''
+
+RETURN = r'''
+offers:
+  description: Matching offers, best first.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: 1, seller: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", node_id: seoul-keti, region: SEOUL-KETI,
+            tier: 1, location: "37.5665,126.9780", cpu_millicores: 2000, memory_mib: 2048, storage_gib: 10,
+            architecture: amd64, devices: [{id: camkor1, kind: camera}], price_per_hour: 1000000000000000,
+            min_hours: 1, max_hours: 720, available_from: 0, available_until: 1099511627775, state: open,
+            active_reservation: 0}]
+total:
+  description: Number of offers on the REB before filtering.
+  returned: always
+  type: int
+'''
+
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_market import OFFER_FILTERS, offer_matches, rank_offers
+from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
+
+
+def run(params, check_mode):
+    client = get_client(params)
+    if params["offer_id"]:
+        offers = [client.offer(params["offer_id"])]
+        total = len(offers)
+    else:
+        offers = client.offers()
+        total = len(offers)
+    now = client.now() if params["hours"] else None
+    matching = rank_offers([o for o in offers if offer_matches(o, params, now)], params["near"])
+    if params["limit"]:
+        matching = matching[:params["limit"]]
+    return dict(changed=False, offers=matching, total=total)
+
+
+SPEC = dict(argument_spec=chain_argument_spec(near=dict(type="str"), limit=dict(type="int", default=0),
+                                              **OFFER_FILTERS), run=run)
+
+
+def main():
+    run_as_module(SPEC)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# (c) decenter-fog contributors; Apache-2.0
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: reb_reservation
+short_description: Reserve, accept, reject, cancel, release, expire or settle a REB reservation
+description:
+  - Buyer, O(state=requested) - reserves an open offer for O(hours), paying price x hours into escrow
+    and handing over its provisioning public key. A rerun while the buyer already holds the offer
+    (requested or accepted) returns that reservation and pays nothing.
+  - Seller, O(state=accepted) - amends the request with the node's access endpoint and SSH host-key
+    fingerprint; O(state=rejected) - declines it (the buyer is refunded in full).
+  - Buyer, O(state=cancelled) - withdraws a request the seller has not answered (full refund);
+    O(state=released) - ends an accepted reservation (seller owed the time used, buyer the rest).
+  - Anyone, O(state=expired) - ends a request left unanswered past the accept window (full refund);
+    O(state=settled) - ends a reservation whose time ran out (seller owed everything).
+  - Funds are credited, never pushed; collect them with M(decenter.fog.reb_withdraw).
+version_added: 0.1.0
+author: decenter-fog contributors
+options:
+  state:
+    description: Wanted state of the reservation.
+    type: str
+    required: true
+    choices: [requested, accepted, rejected, cancelled, released, expired, settled]
+  offer_id:
+    description:
+      - Offer to reserve (required for O(state=requested)).
+      - For other states, selects the latest reservation on this offer in which the signing account
+        is buyer or seller, when O(reservation_id) is not given.
+    type: int
+  reservation_id:
+    description: Reservation to act on.
+    type: int
+  hours:
+    description: Hours to book (O(state=requested)).
+    type: int
+  buyer_public_key:
+    description: OpenSSH Ed25519 public key line the seller grants access to (O(state=requested)).
+    type: str
+  max_price_per_hour:
+    description: Refuse to reserve if the offer costs more than this (wei per hour).
+    type: int
+  access_endpoint:
+    description: C(host:port) of the node's SSH server as the buyer reaches it (O(state=accepted)).
+    type: str
+  host_key_fingerprint:
+    description: OpenSSH C(SHA256:...) fingerprint of the node's SSH host key (O(state=accepted)).
+    type: str
+extends_documentation_fragment:
+  - decenter.fog.reb
+  - decenter.fog.reb.attributes
+'''
+
+EXAMPLES = r'''
+- name: Buyer reserves offer 1 for 4 hours
+  decenter.fog.reb_reservation:
+    state: requested
+    offer_id: 1
+    hours: 4
+    buyer_public_key: "{{ lookup('file', 'provisioning_key.pub') }}"
+  register: booking
+
+- name: Seller accepts with the node's access details
+  decenter.fog.reb_reservation:
+    state: accepted
+    reservation_id: "{{ booking.reservation.id }}"
+    access_endpoint: "198.51.100.4:22"
+    host_key_fingerprint: "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"
+'''
+
+RETURN = r'''
+reservation:
+  description: The reservation after the task.
+  returned: always
+  type: dict
+  sample: {id: 1, offer_id: 1, buyer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", hours: 4, state: accepted,
+           escrow: 4000000000000000, requested_at: 1764140000, accepted_at: 1764140012, ends_at: 1764154412,
+           accept_deadline: 1764143600, access_endpoint: "198.51.100.4:22",
+           host_key_fingerprint: "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU",
+           buyer_public_key: "ssh-ed25519 AAAAC3Nza... decenter-reb-1"}
+'''
+
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
+    ACTIVE_RESERVATION_STATES, RebError, ed25519_key_bytes, fingerprint_bytes)
+from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
+
+# wanted state -> (state that calls for the transaction, contract function, states that already satisfy it)
+TRANSITIONS = {
+    "accepted": ("requested", "accept", ("accepted",)),
+    "rejected": ("requested", "reject", ("rejected",)),
+    "cancelled": ("requested", "cancel", ("cancelled",)),
+    "released": ("accepted", "release", ("released", "settled")),
+    "expired": ("requested", "expire", ("expired",)),
+    "settled": ("accepted", "settle", ("settled", "released")),
+}
+
+
+def run(params, check_mode):
+    client = get_client(params, need_key=True)
+    if params["state"] == "requested":
+        return _request(client, params, check_mode)
+    reservation = _find(client, params)
+    wanted = params["state"]
+    from_state, function, done = TRANSITIONS[wanted]
+    args = [reservation["id"]]
+    if wanted == "accepted":
+        args += _amendment(params, reservation)
+    if reservation["state"] in done:
+        return dict(changed=False, reservation=reservation)
+    if reservation["state"] != from_state:
+        raise RebError("reservation %d is %s; it must be %s to become %s." % (reservation["id"], reservation["state"],
+                                                                              from_state, wanted))
+    _check_timing(client, reservation, wanted)
+    result = dict(changed=True, reservation=reservation,
+                  diff=dict(before={"state": reservation["state"]}, after={"state": wanted}))
+    if not check_mode:
+        receipt = client.transact(function, *args)
+        result["transaction_hash"] = receipt["transactionHash"].hex()
+        result["reservation"] = client.reservation(reservation["id"])
+    return result
+
+
+def _request(client, params, check_mode):
+    for name in ("offer_id", "hours", "buyer_public_key"):
+        if not params[name]:
+            raise RebError("state=requested needs %s." % name)
+    key = ed25519_key_bytes(params["buyer_public_key"])
+    offer = client.offer(params["offer_id"])
+    if offer["active_reservation"]:
+        held = client.reservation(offer["active_reservation"])
+        if held["buyer"] == client.address and held["state"] in ACTIVE_RESERVATION_STATES:
+            return dict(changed=False, reservation=held, offer=offer)
+        raise RebError("offer %d is already reserved by another buyer (reservation %d); choose another offer."
+                       % (offer["id"], held["id"]))
+    if offer["state"] != "open":
+        raise RebError("offer %d is %s, not open; choose an open offer." % (offer["id"], offer["state"]))
+    if offer["seller"] == client.address:
+        raise RebError("offer %d is your own: a seller cannot reserve its own node." % offer["id"])
+    hours = params["hours"]
+    if not offer["min_hours"] <= hours <= offer["max_hours"]:
+        raise RebError("hours=%d is outside what offer %d allows (%d to %d hours)."
+                       % (hours, offer["id"], offer["min_hours"], offer["max_hours"]))
+    if params["max_price_per_hour"] is not None and offer["price_per_hour"] > params["max_price_per_hour"]:
+        raise RebError("offer %d costs %d wei per hour, above max_price_per_hour=%d; nothing was reserved."
+                       % (offer["id"], offer["price_per_hour"], params["max_price_per_hour"]))
+    escrow = offer["price_per_hour"] * hours
+    result = dict(changed=True, offer=offer, reservation={"offer_id": offer["id"], "hours": hours, "escrow": escrow,
+                                                         "state": "requested"},
+                  diff=dict(before={}, after={"offer_id": offer["id"], "hours": hours, "escrow": escrow}))
+    if not check_mode:
+        receipt = client.transact("reserve", offer["id"], hours, key, value=escrow)
+        event = client.contract.events.ReservationRequested().process_receipt(receipt)[0]
+        result["reservation"] = client.reservation(event["args"]["reservationId"])
+        result["transaction_hash"] = receipt["transactionHash"].hex()
+    return result
+
+
+def _find(client, params):
+    if params["reservation_id"]:
+        return client.reservation(params["reservation_id"])
+    if not params["offer_id"]:
+        raise RebError("give reservation_id (or offer_id) to say which reservation to make %s." % params["state"])
+    offer = client.offer(params["offer_id"])
+    mine = [r for r in client.reservations() if r["offer_id"] == offer["id"]
+            and client.address in (r["buyer"], offer["seller"])]
+    if not mine:
+        raise RebError("account %s has no reservation on offer %d." % (client.address, offer["id"]))
+    return mine[-1]
+
+
+def _amendment(params, reservation):
+    if not params["access_endpoint"] or not params["host_key_fingerprint"]:
+        raise RebError("state=accepted needs access_endpoint and host_key_fingerprint.")
+    endpoint, fingerprint = params["access_endpoint"], params["host_key_fingerprint"]
+    digest = fingerprint_bytes(fingerprint)
+    if reservation["state"] == "accepted" and (reservation["access_endpoint"], reservation["host_key_fingerprint"]) \
+            != (endpoint, fingerprint):
+        raise RebError("reservation %d was already accepted with endpoint %s and fingerprint %s; an acceptance is "
+                       "final." % (reservation["id"], reservation["access_endpoint"],
+                                   reservation["host_key_fingerprint"]))
+    return [endpoint, digest]
+
+
+def _check_timing(client, reservation, wanted):
+    now = client.now()
+    if wanted == "expired" and now <= reservation["accept_deadline"]:
+        raise RebError("reservation %d cannot be expired before its accept deadline %d (now %d)."
+                       % (reservation["id"], reservation["accept_deadline"], now))
+    if wanted == "accepted" and now > reservation["accept_deadline"]:
+        raise RebError("reservation %d can no longer be accepted: its deadline %d passed (now %d)."
+                       % (reservation["id"], reservation["accept_deadline"], now))
+    if wanted == "settled" and now < reservation["ends_at"]:
+        raise RebError("reservation %d runs until %d (now %d): only its buyer may end it earlier (state=released)."
+                       % (reservation["id"], reservation["ends_at"], now))
+
+
+SPEC = dict(
+    argument_spec=chain_argument_spec(
+        state=dict(type="str", required=True,
+                   choices=["requested", "accepted", "rejected", "cancelled", "released", "expired", "settled"]),
+        offer_id=dict(type="int"),
+        reservation_id=dict(type="int"),
+        hours=dict(type="int"),
+        buyer_public_key=dict(type="str"),
+        max_price_per_hour=dict(type="int"),
+        access_endpoint=dict(type="str"),
+        host_key_fingerprint=dict(type="str"),
+    ),
+    required_if=[("state", "requested", ("offer_id", "hours", "buyer_public_key")),
+                 ("state", "accepted", ("access_endpoint", "host_key_fingerprint"))],
+    run=run,
+)
+
+
+def main():
+    run_as_module(SPEC)
+
+
+if __name__ == "__main__":
+    main()

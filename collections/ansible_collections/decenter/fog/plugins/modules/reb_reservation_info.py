@@ -1,0 +1,129 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# (c) decenter-fog contributors; Apache-2.0
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: reb_reservation_info
+short_description: List REB reservations, with their offers, time left and cost so far
+description:
+  - Reads reservations through the REB's paginated view and returns those matching every filter.
+  - O(buyer=self) or O(seller=self) select the reservations of the account of O(private_key).
+version_added: 0.1.0
+author: decenter-fog contributors
+options:
+  reservation_id:
+    description: Only this reservation.
+    type: int
+  offer_id:
+    description: Only reservations of this offer.
+    type: int
+  buyer:
+    description: Only reservations of this buyer address (C(self) for the signing account).
+    type: str
+  seller:
+    description: Only reservations of offers of this seller address (C(self) for the signing account).
+    type: str
+  state:
+    description: Only reservations in these states.
+    type: list
+    elements: str
+    choices: [requested, accepted, rejected, cancelled, expired, released, settled]
+    default: []
+extends_documentation_fragment:
+  - decenter.fog.reb
+  - decenter.fog.reb.info_attributes
+'''
+
+EXAMPLES = r'''
+- name: My live reservations as a buyer
+  decenter.fog.reb_reservation_info:
+    buyer: self
+    state: [requested, accepted]
+  register: mine
+'''
+
+RETURN = r'''
+reservations:
+  description: Matching reservations, oldest first, each with its C(offer), C(time_left) (seconds) and C(cost_so_far) (wei).
+  returned: always
+  type: list
+  elements: dict
+owed:
+  description: Wei the signing account may withdraw now (when a key is given).
+  returned: when private_key is set
+  type: int
+'''
+
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
+
+
+def run(params, check_mode):
+    client = get_client(params)
+    buyer, seller = (_who(client, params[k], k) for k in ("buyer", "seller"))
+    if params["reservation_id"]:
+        reservations = [client.reservation(params["reservation_id"])]
+    else:
+        reservations = client.reservations()
+    offers = dict((o["id"], o) for o in client.offers()) if reservations else {}
+    now = client.now()
+    selected = []
+    for r in reservations:
+        offer = offers[r["offer_id"]]
+        if (params["offer_id"] and r["offer_id"] != params["offer_id"]
+                or buyer and r["buyer"].lower() != buyer
+                or seller and offer["seller"].lower() != seller
+                or params["state"] and r["state"] not in params["state"]):
+            continue
+        selected.append(enrich(r, offer, now))
+    result = dict(changed=False, reservations=selected)
+    if client.account:
+        result["owed"] = client.owed(client.address)
+    return result
+
+
+def enrich(reservation, offer, now):
+    """Adds the offer, seconds left and wei used so far (what release would pay the seller now)."""
+    r = dict(reservation, offer=offer, time_left=0, cost_so_far=0)
+    if r["state"] == "accepted":
+        r["time_left"] = max(0, r["ends_at"] - now)
+        duration = r["ends_at"] - r["accepted_at"]
+        elapsed = min(max(0, now - r["accepted_at"]), duration)
+        r["cost_so_far"] = r["escrow"] * elapsed // duration if duration else r["escrow"]
+    elif r["state"] == "settled":
+        r["cost_so_far"] = r["escrow"]
+    return r
+
+
+def _who(client, value, name):
+    if not value:
+        return None
+    if value == "self":
+        if client.account is None:
+            raise RebError("%s=self needs private_key (or DECENTER_REB_PRIVATE_KEY) to know who you are." % name)
+        return client.address.lower()
+    return value.lower()
+
+
+SPEC = dict(
+    argument_spec=chain_argument_spec(
+        reservation_id=dict(type="int"),
+        offer_id=dict(type="int"),
+        buyer=dict(type="str"),
+        seller=dict(type="str"),
+        state=dict(type="list", elements="str", default=[],
+                   choices=["requested", "accepted", "rejected", "cancelled", "expired", "released", "settled"]),
+    ),
+    run=run,
+)
+
+
+def main():
+    run_as_module(SPEC)
+
+
+if __name__ == "__main__":
+    main()

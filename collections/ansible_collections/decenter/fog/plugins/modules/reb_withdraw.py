@@ -1,0 +1,59 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# (c) decenter-fog contributors; Apache-2.0
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: reb_withdraw
+short_description: Collect the funds the REB owes the signing account
+description:
+  - Funds leave the REB only by pull. Sellers collect payments for time used, buyers their refunds.
+  - Does nothing (and sends nothing) when nothing is owed, so reruns are safe.
+version_added: 0.1.0
+author: decenter-fog contributors
+extends_documentation_fragment:
+  - decenter.fog.reb
+  - decenter.fog.reb.attributes
+'''
+
+EXAMPLES = r'''
+- name: Collect what the REB owes us
+  decenter.fog.reb_withdraw:
+  register: payout
+'''
+
+RETURN = r'''
+amount:
+  description: Wei withdrawn (or that would be, in check mode).
+  returned: always
+  type: int
+address:
+  description: The account paid.
+  returned: always
+  type: str
+'''
+
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
+
+
+def run(params, check_mode):
+    client = get_client(params, need_key=True)
+    amount = client.owed(client.address)
+    result = dict(changed=amount > 0, amount=amount, address=client.address,
+                  diff=dict(before={"owed": amount}, after={"owed": 0}))
+    if amount and not check_mode:
+        result["transaction_hash"] = client.transact("withdraw")["transactionHash"].hex()
+    return result
+
+
+SPEC = dict(argument_spec=chain_argument_spec(), run=run)
+
+
+def main():
+    run_as_module(SPEC)
+
+
+if __name__ == "__main__":
+    main()
