@@ -28,10 +28,21 @@ options:
     choices: [requested, accepted, rejected, cancelled, released, expired, settled]
   offer_id:
     description:
-      - Offer to reserve (required for O(state=requested)).
+      - Offer to reserve (O(state=requested) needs it or O(offer_filters)).
       - For other states, selects the latest reservation on this offer in which the signing account
         is buyer or seller, when O(reservation_id) is not given.
     type: int
+  offer_filters:
+    description:
+      - With O(state=requested) and no O(offer_id), reserve the best open offer matching these filters
+        (the options of M(decenter.fog.reb_offer_info), e.g. C(region), C(device), C(min_cpu_millicores)):
+        the cheapest, ties to the one nearest O(near).
+      - If the signing account already holds a live reservation on an offer matching them, that one is
+        returned and nothing is paid.
+    type: dict
+  near:
+    description: C(lat,lon) of the buyer, to break price ties among O(offer_filters) matches.
+    type: str
   reservation_id:
     description: Reservation to act on.
     type: int
@@ -84,9 +95,12 @@ reservation:
            buyer_public_key: "ssh-ed25519 AAAAC3Nza... decenter-reb-1"}
 '''
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
     ACTIVE_RESERVATION_STATES, RebError, ed25519_key_bytes, fingerprint_bytes)
+from ansible_collections.decenter.fog.plugins.module_utils.reb_market import OFFER_FILTERS, offer_matches, rank_offers
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
 # wanted state -> (state that calls for the transaction, contract function, states that already satisfy it)
@@ -126,11 +140,11 @@ def run(params, check_mode):
 
 
 def _request(client, params, check_mode):
-    for name in ("offer_id", "hours", "buyer_public_key"):
+    for name in ("hours", "buyer_public_key"):
         if not params[name]:
             raise RebError("state=requested needs %s." % name)
     key = ed25519_key_bytes(params["buyer_public_key"])
-    offer = client.offer(params["offer_id"])
+    offer = client.offer(params["offer_id"]) if params["offer_id"] else _best_offer(client, params)
     if offer["active_reservation"]:
         held = client.reservation(offer["active_reservation"])
         if held["buyer"] == client.address and held["state"] in ACTIVE_RESERVATION_STATES:
@@ -158,6 +172,35 @@ def _request(client, params, check_mode):
         result["reservation"] = client.reservation(event["args"]["reservationId"])
         result["transaction_hash"] = receipt["transactionHash"].hex()
     return result
+
+
+def _best_offer(client, params):
+    """The offer this buyer already holds that matches the filters, else the best open match."""
+    filters = _filters(params)
+    offers = client.offers()
+    held = [o for o in offers if o["active_reservation"] and offer_matches(o, dict(filters, state="any"))]
+    for offer in held:
+        if client.reservation(offer["active_reservation"])["buyer"] == client.address:
+            return offer
+    now = client.now()
+    wanted = dict(filters, state="open", hours=params["hours"])
+    candidates = [o for o in offers if o["seller"] != client.address and offer_matches(o, wanted, now)]
+    if not candidates:
+        raise RebError("no open offer matches %s for %d hours; widen the filters or try later."
+                       % (", ".join("%s=%s" % kv for kv in sorted(filters.items())) or "any offer", params["hours"]))
+    return rank_offers(candidates, params["near"])[0]
+
+
+def _filters(params):
+    """offer_filters checked and typed like reb_offer_info's options (survey values arrive as strings)."""
+    raw = dict((k, v) for k, v in (params["offer_filters"] or {}).items() if v not in (None, ""))
+    checked = ArgumentSpecValidator(OFFER_FILTERS).validate(raw)
+    if checked.error_messages:
+        raise RebError("offer_filters: %s" % "; ".join(checked.error_messages))
+    filters = dict((k, checked.validated_parameters[k]) for k in raw if k not in ("state", "hours"))
+    if params["max_price_per_hour"] is not None:
+        filters["max_price_per_hour"] = params["max_price_per_hour"]
+    return filters
 
 
 def _find(client, params):
@@ -204,6 +247,8 @@ SPEC = dict(
         state=dict(type="str", required=True,
                    choices=["requested", "accepted", "rejected", "cancelled", "released", "expired", "settled"]),
         offer_id=dict(type="int"),
+        offer_filters=dict(type="dict"),
+        near=dict(type="str"),
         reservation_id=dict(type="int"),
         hours=dict(type="int"),
         buyer_public_key=dict(type="str"),
@@ -211,7 +256,9 @@ SPEC = dict(
         access_endpoint=dict(type="str"),
         host_key_fingerprint=dict(type="str"),
     ),
-    required_if=[("state", "requested", ("offer_id", "hours", "buyer_public_key")),
+    mutually_exclusive=[("offer_id", "offer_filters")],
+    required_if=[("state", "requested", ("offer_id", "offer_filters"), True),
+                 ("state", "requested", ("hours", "buyer_public_key")),
                  ("state", "accepted", ("access_endpoint", "host_key_fingerprint"))],
     run=run,
 )

@@ -1,0 +1,311 @@
+# -*- coding: utf-8 -*-
+# (c) decenter-fog contributors; Apache-2.0
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: reb
+short_description: Offers of the Resource Exchange Broker, or the nodes you rent, as inventory hosts
+description:
+  - Reads the Resource Exchange Broker (REB) smart contract through an Ethereum JSON-RPC endpoint.
+  - With O(view=market) every offer that passes the filters becomes a host named C(offer_<id>_<node_id>),
+    grouped by region, device and seller, so plays and the Resource Selector can pick nodes to rent.
+  - With O(view=buyer) every B(accepted) reservation of the account of O(private_key) becomes a host named
+    after the rented node, with C(ansible_host) and C(ansible_port) taken from the access endpoint the seller
+    recorded on acceptance and the node's SSH host-key fingerprint in C(reb_host_key_fingerprint).
+  - Everything read from the chain is marked unsafe, so it is never evaluated as a template.
+  - The configuration file name must end in C(reb.yml) or C(reb.yaml), for example C(lab.reb.yml).
+version_added: 0.1.0
+author: decenter-fog contributors
+options:
+  plugin:
+    description: Marks this file as a configuration of this plugin.
+    required: true
+    type: str
+    choices: [decenter.fog.reb]
+  rpc_url:
+    description:
+      - URL of the Ethereum JSON-RPC endpoint (anvil in the lab, a consortium node or testnet in production).
+    type: str
+    default: http://127.0.0.1:8545
+    env:
+      - name: DECENTER_REB_RPC_URL
+  chain_id:
+    description:
+      - Chain id the endpoint must serve; parsing fails if it serves another chain. If not set any chain is accepted.
+    type: int
+    env:
+      - name: DECENTER_REB_CHAIN_ID
+  contract_address:
+    description:
+      - Address of the deployed Resource Exchange Broker. The code found there is verified against the REB
+        this collection ships before anything is read.
+    type: str
+    env:
+      - name: DECENTER_REB_CONTRACT
+  private_key:
+    description:
+      - Wallet private key (hex) of the buyer account; required for O(view=buyer), whose hosts are the
+        reservations of this account. Only its address is used; the key signs nothing here.
+      - Keep it in Ansible Vault or the environment. It is never displayed, cached or written anywhere.
+    type: str
+    env:
+      - name: DECENTER_REB_PRIVATE_KEY
+  confirmations:
+    description: Accepted for symmetry with the REB modules; the inventory only reads and sends no transaction.
+    type: int
+    default: 0
+  timeout:
+    description: Seconds to wait for the endpoint to answer each request.
+    type: float
+    default: 30
+  view:
+    description:
+      - V(market) lists the offers of the market that pass the filters below.
+      - V(buyer) lists the nodes rented by the account of O(private_key) (its accepted reservations).
+    type: str
+    choices: [market, buyer]
+    default: market
+  region:
+    description: Market view; only offers in this FogAtlas region.
+    type: str
+  device:
+    description: Market view; only offers whose node has the device with this id, e.g. C(camkor1).
+    type: str
+  device_kind:
+    description: Market view; only offers whose node has a device of this kind, e.g. C(camera).
+    type: str
+  min_cpu_millicores:
+    description: Market view; at least this much CPU.
+    type: int
+  min_memory_mib:
+    description: Market view; at least this much memory.
+    type: int
+  max_price_per_hour:
+    description: Market view; at most this price per hour in wei.
+    type: int
+  seller:
+    description: Market view; only offers of this seller address (case does not matter).
+    type: str
+  state:
+    description: Market view; offer state to list, V(any) lists all.
+    type: str
+    choices: [open, reserved, withdrawn, any]
+    default: open
+  ansible_user:
+    description: Buyer view; the C(ansible_user) of the rented hosts (the account the seller granted your key to).
+    type: str
+    default: root
+requirements:
+  - web3 >= 7 (on the controller)
+notes:
+  - Market hosts describe offers and have no address to connect to; use them to choose, then reserve with
+    M(decenter.fog.reb_reservation) and read the rented nodes with O(view=buyer).
+  - A reservation stays accepted, and its host listed, until it is released or settled, also after its
+    C(ends_at); group or filter on C(reb_reservation.ends_at) if you need only running rentals.
+  - A buyer-view reservation whose access endpoint is not C(host:port) (IPv6 as C([address]:port)) is skipped
+    with a warning.
+  - With O(cache) enabled the cached data also records the endpoint, contract, view and buyer address; when
+    any of them changes (for example through the environment) the chain is read again.
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+'''
+
+EXAMPLES = r'''
+# market.reb.yml: open offers in SEOUL-KETI with a camera, grouped by architecture
+plugin: decenter.fog.reb
+rpc_url: http://127.0.0.1:8545
+contract_address: "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+region: SEOUL-KETI
+device_kind: camera
+keyed_groups:
+  - key: reb_offer.architecture
+    prefix: arch
+compose:
+  reb_price_eth: reb_price_per_hour / 1e18
+
+# rented.reb.yml: the nodes rented by the account of DECENTER_REB_PRIVATE_KEY, ready for SSH
+plugin: decenter.fog.reb
+view: buyer
+ansible_user: decenter
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: .cache/reb-inventory
+cache_timeout: 300
+'''
+
+import re
+
+from ansible.errors import AnsibleParserError
+from ansible.parsing.utils.addresses import parse_address
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
+
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import CHAIN_OPTION_NAMES, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_market import offer_matches
+
+MARKET_FILTERS = ("region", "device", "device_kind", "min_cpu_millicores", "min_memory_mib",
+                  "max_price_per_hour", "seller", "state")
+_BAD_HOST_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
+CACHE_FORMAT = 1
+
+
+def host_name(text):
+    """An inventory host name from untrusted text: ASCII letters, digits, '_', '.', '-' only, not led by '-'/'.'."""
+    name = _BAD_HOST_CHARS.sub("_", text)
+    if not name or name[0] in "-.":
+        name = "_" + name
+    return name
+
+
+def parse_endpoint(endpoint):
+    """(host, port or None) from a reservation's 'host:port' / '[v6]:port', or None if it is not one."""
+    try:
+        host, port = parse_address(endpoint or "")
+    except Exception:
+        return None
+    if port is not None and not 0 < port < 65536:
+        return None
+    return host, port
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+
+    NAME = "decenter.fog.reb"
+
+    def verify_file(self, path):
+        return super(InventoryModule, self).verify_file(path) and path.endswith(("reb.yml", "reb.yaml"))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super(InventoryModule, self).parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        params = dict((name, self.get_option(name)) for name in CHAIN_OPTION_NAMES)
+        view = self.get_option("view")
+        source = self._source(params, view)
+
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option("cache") and cache
+        update_cache = self.get_option("cache") and not cache
+        data = None
+        if use_cache:
+            try:
+                data = self._cache[cache_key]
+            except KeyError:
+                data = None
+            if not isinstance(data, dict) or data.get("source") != source:
+                data = None  # missing, expired, or read from another chain, contract, view or buyer
+                update_cache = True
+            else:
+                self.display.vvv("decenter.fog.reb: using the cached %s view of %s" % (view, path))
+        if data is None:
+            try:
+                data = self._read_chain(params, view)
+            except RebError as e:
+                raise AnsibleParserError(str(e))
+            data["source"] = source
+        if update_cache:
+            self._cache[cache_key] = data
+
+        if view == "market":
+            self._populate_market(data["offers"])
+        else:
+            self._populate_buyer(data["rentals"])
+
+    # ----------------------------------------------------------------------- reading
+
+    def _source(self, params, view):
+        """What the data depends on besides the file: compared to the cached copy (never holds the key)."""
+        source = dict(format=CACHE_FORMAT, view=view, rpc_url=params["rpc_url"], chain_id=params["chain_id"],
+                      contract=(params["contract_address"] or "").lower())
+        if view == "buyer":
+            source["buyer"] = _address_of(params["private_key"])
+        return source
+
+    def _read_chain(self, params, view):
+        if view == "market":
+            client = get_client(params)
+            offers = client.offers()
+            self.display.vvv("decenter.fog.reb: read %d offers from %s" % (len(offers), params["rpc_url"]))
+            return dict(offers=offers)
+        client = get_client(params, need_key=True)
+        buyer = client.address.lower()
+        mine = [r for r in client.reservations() if r["state"] == "accepted" and r["buyer"].lower() == buyer]
+        offers = dict((o["id"], o) for o in client.offers()) if mine else {}
+        self.display.vvv("decenter.fog.reb: %d accepted reservations of %s on %s"
+                         % (len(mine), client.address, params["rpc_url"]))
+        return dict(rentals=[dict(reservation=r, offer=offers[r["offer_id"]]) for r in mine])
+
+    # ---------------------------------------------------------------------- populating
+
+    def _populate_market(self, offers):
+        filters = dict((name, self.get_option(name)) for name in MARKET_FILTERS)
+        for offer in offers:
+            if not offer_matches(offer, filters):
+                continue
+            host = host_name("offer_%d_%s" % (offer["id"], offer["node_id"]))
+            devices = [d["id"] for d in offer["devices"]]
+            groups = ["reb_market", "region_" + offer["region"], "seller_" + offer["seller"].lower()]
+            groups.extend("device_" + d for d in devices)
+            self._add(host, groups, dict(
+                reb_offer=offer,
+                reb_offer_id=offer["id"],
+                reb_region=offer["region"],
+                reb_seller=offer["seller"],
+                reb_price_per_hour=offer["price_per_hour"],
+                reb_devices=devices,
+            ))
+
+    def _populate_buyer(self, rentals):
+        taken = set()
+        for rental in sorted(rentals, key=lambda x: x["reservation"]["id"]):
+            reservation, offer = rental["reservation"], rental["offer"]
+            endpoint = parse_endpoint(reservation["access_endpoint"])
+            if endpoint is None:
+                self.display.warning("decenter.fog.reb: reservation %d skipped: its access endpoint %r is not "
+                                     "host:port" % (reservation["id"], reservation["access_endpoint"]))
+                continue
+            host = host_name(offer["node_id"])
+            if host in taken or self.inventory.get_host(host) is not None:
+                host = host_name("%s_r%d" % (offer["node_id"], reservation["id"]))
+            taken.add(host)
+            hostvars = dict(
+                ansible_host=endpoint[0],
+                reb_reservation=reservation,
+                reb_offer=offer,
+                reb_host_key_fingerprint=reservation["host_key_fingerprint"],
+                reb_region=offer["region"],
+                fog_region=offer["region"],
+            )
+            if endpoint[1] is not None:
+                hostvars["ansible_port"] = endpoint[1]
+            self._add(host, ["reb_rented", "region_" + offer["region"]], hostvars,
+                      trusted=dict(ansible_user=self.get_option("ansible_user")))
+
+    def _add(self, host, groups, chain_vars, trusted=None):
+        """One host: chain values wrapped unsafe, default groups, then compose/groups/keyed_groups."""
+        self.inventory.add_host(host)
+        for name, value in chain_vars.items():
+            self.inventory.set_variable(host, name, wrap_var(value))
+        for name, value in (trusted or {}).items():
+            self.inventory.set_variable(host, name, value)
+        for group in groups:
+            group = self.inventory.add_group(self._sanitize_group_name(group))
+            self.inventory.add_child(group, host)
+        strict = self.get_option("strict")
+        hostvars = self.inventory.get_host(host).get_vars()
+        self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
+        self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
+        self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
+
+
+def _address_of(private_key):
+    """Lower-case address of the key, or None; errors are left to the client, whose messages never quote the key."""
+    if not private_key:
+        return None
+    try:
+        from eth_account import Account
+        return Account.from_key(private_key).address.lower()
+    except Exception:
+        return None
