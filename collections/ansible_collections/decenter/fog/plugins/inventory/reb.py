@@ -103,16 +103,22 @@ notes:
     M(decenter.fog.reb_reservation) and read the rented nodes with O(view=buyer).
   - A reservation stays accepted, and its host listed, until it is released or settled, also after its
     C(ends_at); group or filter on C(reb_reservation.ends_at) if you need only running rentals.
+  - A buyer-view host is named after the node id of the offer; when that name is taken, by an older reservation
+    or by a host of an inventory source parsed earlier, C(_r<reservation id>) is appended.
   - A buyer-view reservation whose access endpoint is not C(host:port) (IPv6 as C([address]:port)) is skipped
     with a warning.
-  - With O(cache) enabled the cached data also records the endpoint, contract, view and buyer address; when
-    any of them changes (for example through the environment) the chain is read again.
+  - When the chain cannot be read, Ansible shows the reason as a warning and goes on without these hosts;
+    set C(any_unparsed_is_failed) in the C([inventory]) section of C(ansible.cfg) (or
+    E(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED)) to make that an error.
+  - With O(cache) enabled the cached data also records a digest of the endpoint, chain id, contract, view and
+    buyer address; when any of them changes (for example through the environment) the chain is read again.
 extends_documentation_fragment:
   - constructed
   - inventory_cache
 '''
 
 EXAMPLES = r'''
+---
 # market.reb.yml: open offers in SEOUL-KETI with a camera, grouped by architecture
 plugin: decenter.fog.reb
 rpc_url: http://127.0.0.1:8545
@@ -125,6 +131,7 @@ keyed_groups:
 compose:
   reb_price_eth: reb_price_per_hour / 1e18
 
+---
 # rented.reb.yml: the nodes rented by the account of DECENTER_REB_PRIVATE_KEY, ready for SSH
 plugin: decenter.fog.reb
 view: buyer
@@ -135,6 +142,8 @@ cache_connection: .cache/reb-inventory
 cache_timeout: 300
 '''
 
+import hashlib
+import json
 import re
 
 from ansible.errors import AnsibleParserError
@@ -142,10 +151,12 @@ from ansible.parsing.utils.addresses import parse_address
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_client import CHAIN_OPTION_NAMES, get_client
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import offer_matches
+from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CHAIN_OPTION_NAMES
 
+# reb_client itself is imported only when the chain is read: web3 takes seconds to import, which a
+# cache hit does not need.
 MARKET_FILTERS = ("region", "device", "device_kind", "min_cpu_millicores", "min_memory_mib",
                   "max_price_per_hour", "seller", "state")
 _BAD_HOST_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
@@ -183,7 +194,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._read_config_data(path)
         params = dict((name, self.get_option(name)) for name in CHAIN_OPTION_NAMES)
         view = self.get_option("view")
-        source = self._source(params, view)
+        source = self._source(params, view) if self.get_option("cache") else None
 
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache") and cache
@@ -203,7 +214,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             try:
                 data = self._read_chain(params, view)
             except RebError as e:
-                raise AnsibleParserError(str(e))
+                raise AnsibleParserError(str(e)) from None  # the client's sentence is the whole story
             data["source"] = source
         if update_cache:
             self._cache[cache_key] = data
@@ -216,14 +227,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     # ----------------------------------------------------------------------- reading
 
     def _source(self, params, view):
-        """What the data depends on besides the file: compared to the cached copy (never holds the key)."""
-        source = dict(format=CACHE_FORMAT, view=view, rpc_url=params["rpc_url"], chain_id=params["chain_id"],
-                      contract=(params["contract_address"] or "").lower())
+        """A digest of what the data depends on besides the file, stored with the cached copy.
+
+        The cache key only names the file, but the endpoint, contract and key may come from the environment.
+        A digest, so the cache holds neither the rpc_url (which may embed an API key) nor anything of the key.
+        """
+        source = [CACHE_FORMAT, view, params["rpc_url"], params["chain_id"], (params["contract_address"] or "").lower()]
         if view == "buyer":
-            source["buyer"] = _address_of(params["private_key"])
-        return source
+            source.append(_address_of(params["private_key"]))
+        return hashlib.sha256(json.dumps(source).encode("utf-8")).hexdigest()
 
     def _read_chain(self, params, view):
+        from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client
         if view == "market":
             client = get_client(params)
             offers = client.offers()
@@ -301,11 +316,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
 
 def _address_of(private_key):
-    """Lower-case address of the key, or None; errors are left to the client, whose messages never quote the key."""
+    """Lower-case address of the key, or None.
+
+    None only makes the cache miss: the client then reports a missing or bad key, in words that never quote it.
+    """
     if not private_key:
         return None
     try:
-        from eth_account import Account
-        return Account.from_key(private_key).address.lower()
+        from eth_keys import keys  # what eth_account derives addresses with, without its slow imports
+        text = str(private_key).strip()
+        text = text[2:] if text[:2] in ("0x", "0X") else text
+        return keys.PrivateKey(bytes.fromhex(text)).public_key.to_checksum_address().lower()
     except Exception:
         return None

@@ -7,11 +7,11 @@ __metaclass__ = type
 import time
 import traceback
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.decenter.fog.plugins.module_utils.reb_artifact import REB_ARTIFACT
+from ansible_collections.decenter.fog.plugins.module_utils.reb_options import (  # noqa: F401 (re-exported)
+    CHAIN_OPTION_NAMES, chain_argument_spec)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
-    RebError, offer_dict, reservation_dict, OFFER_STATES, RESERVATION_STATES)
+    RebError, offer_dict, reservation_dict, decode_struct_array, struct_kinds, OFFER_STATES, RESERVATION_STATES)
 
 WEB3_IMPORT_ERROR = None
 try:
@@ -23,25 +23,11 @@ try:
 except ImportError:
     WEB3_IMPORT_ERROR = traceback.format_exc()
 
-# The one place for chain options: modules, action plugins and the inventory plugin use it.
-CHAIN_ARGUMENT_SPEC = dict(
-    rpc_url=dict(type="str", default="http://127.0.0.1:8545", fallback=(env_fallback, ["DECENTER_REB_RPC_URL"])),
-    chain_id=dict(type="int", fallback=(env_fallback, ["DECENTER_REB_CHAIN_ID"])),
-    contract_address=dict(type="str", fallback=(env_fallback, ["DECENTER_REB_CONTRACT"])),
-    private_key=dict(type="str", no_log=True, fallback=(env_fallback, ["DECENTER_REB_PRIVATE_KEY"])),
-    confirmations=dict(type="int", default=0),
-    timeout=dict(type="float", default=30.0),
-)
-CHAIN_OPTION_NAMES = tuple(CHAIN_ARGUMENT_SPEC)
-PAGE_SIZE = 2500  # offers per view call: 10,000 offers in 4 calls, well inside the call gas cap
+# Offers per view call. A page of 2000 needs ~24M gas of memory in eth_call, under the usual caps
+# (anvil: the 30M block gas limit, geth: 50M rpc.gascap); 10,000 offers take 5 calls.
+PAGE_SIZE = 2000
 
 _CLIENTS = {}
-
-
-def chain_argument_spec(**extra):
-    spec = dict(CHAIN_ARGUMENT_SPEC)
-    spec.update(extra)
-    return spec
 
 
 def get_client(params, need_contract=True, need_key=False):
@@ -60,7 +46,9 @@ class RebClient(object):
         self.timeout = params.get("timeout") or 30.0
         self.confirmations = params.get("confirmations") or 0
         self.abi = REB_ARTIFACT["abi"]
-        self.w3 = Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": self.timeout}))
+        # cache_allowed_requests: eth_chainId is asked once, not before every call (web3 validation).
+        self.w3 = Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": self.timeout},
+                                         cache_allowed_requests=True))
         try:
             self.chain_id = self.w3.eth.chain_id
         except Exception as e:  # any transport failure: refused, DNS, TLS, timeout, not JSON-RPC
@@ -74,9 +62,9 @@ class RebClient(object):
         self.account = self._account(params.get("private_key"), need_key)
         self.contract = None
         self._errors = _error_table(self.abi) if WEB3_IMPORT_ERROR is None else {}
+        self._accept_window = None
         if need_contract:
             self.contract = self._contract(params.get("contract_address"))
-            self.accept_window = self.contract.functions.acceptWindow().call()
 
     # ------------------------------------------------------------------ setup checks
 
@@ -115,6 +103,13 @@ class RebClient(object):
         return _mask_immutables(code) == _mask_immutables(want)
 
     @property
+    def accept_window(self):
+        """Seconds a seller has to answer (an immutable of the deployment, read once when needed)."""
+        if self._accept_window is None:
+            self._accept_window = self.call("acceptWindow")
+        return self._accept_window
+
+    @property
     def address(self):
         return self.account.address if self.account else None
 
@@ -138,11 +133,22 @@ class RebClient(object):
 
     def _paged(self, count_fn, page_fn, convert):
         total = self.call(count_fn)
+        kinds = struct_kinds(self.abi, page_fn)
         rows = []
         for first in range(1, total + 1, PAGE_SIZE):
-            page = self.call(page_fn, first, PAGE_SIZE)
+            page = decode_struct_array(self.call_raw(page_fn, first, PAGE_SIZE), kinds, _checksum)
             rows.extend(convert(first + i, row) for i, row in enumerate(page))
         return rows
+
+    def call_raw(self, fn_name, *args):
+        """eth_call returning the undecoded bytes (for decode_struct_array)."""
+        request = {"to": self.contract.address, "data": self.contract.encode_abi(fn_name, args)}
+        try:
+            return bytes(self.w3.eth.call(request))
+        except ContractLogicError as e:
+            raise RebError(self.explain(e))
+        except Exception as e:
+            raise RebError("reading %s from the REB at %s failed: %s" % (fn_name, self.rpc_url, _short(e)))
 
     def offer(self, offer_id):
         return offer_dict(offer_id, self.call("getOffer", offer_id))
@@ -310,6 +316,16 @@ def _revert_data(error):
             except ValueError:
                 continue
     return b""
+
+
+_CHECKSUMS = {}
+
+
+def _checksum(address):
+    """to_checksum_address, memoised: a market has many offers but few sellers (one keccak each)."""
+    if address not in _CHECKSUMS:
+        _CHECKSUMS[address] = to_checksum_address(address)
+    return _CHECKSUMS[address]
 
 
 def _mask_immutables(code):

