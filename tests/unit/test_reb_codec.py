@@ -1,0 +1,121 @@
+"""Unit tests of the pure conversions between Ansible values and the REB's storage."""
+import base64
+import hashlib
+import subprocess
+
+import pytest
+from eth_abi import encode as abi_encode
+from hypothesis import given, settings, strategies as st
+
+from ansible_collections.decenter.fog.plugins.module_utils import reb_codec as codec
+from ansible_collections.decenter.fog.plugins.module_utils.reb_artifact import REB_ARTIFACT
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+
+OFFER_PARAMS = dict(node_id="seoul-keti", region="SEOUL-KETI", tier=1, location="37.5665, 126.9780",
+                    cpu_millicores=2000, memory_mib=2048, storage_gib=10, architecture="amd64",
+                    devices=["camkor1:camera", {"id": "mic1", "kind": "microphone"}], price_per_hour=10 ** 15,
+                    min_hours=1, max_hours=720, available_from=0, available_until=codec.AVAILABLE_FOREVER)
+
+
+def test_offer_spec_normalises_location_and_devices():
+    spec = codec.offer_spec(OFFER_PARAMS)
+    assert spec[3] == "37.5665,126.9780"
+    assert spec[8] == "camkor1:camera,mic1:microphone"
+    assert codec.parse_devices(spec[8]) == [{"id": "camkor1", "kind": "camera"}, {"id": "mic1", "kind": "microphone"}]
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(tier=256), "tier=256 is out of range"),
+    (dict(price_per_hour=2 ** 96), "price_per_hour=%d is out of range" % 2 ** 96),
+    (dict(cpu_millicores=0), "cpu_millicores=0 is out of range"),
+    (dict(min_hours=5, max_hours=2), "max_hours=2 is below min_hours=5"),
+    (dict(available_from=10, available_until=10), "available_until=10 is not after available_from=10"),
+    (dict(location="north"), "location 'north' is not 'lat,lon'"),
+    (dict(location="95,10"), "outside the globe"),
+    (dict(devices=["camkor1"]), "device 'camkor1' is not of the form"),
+    (dict(region=""), "region must not be empty"),
+])
+def test_offer_spec_rejects_bad_values_with_a_sentence(change, message):
+    with pytest.raises(RebError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        codec.offer_spec(dict(OFFER_PARAMS, **change))
+
+
+def test_ed25519_key_round_trip_matches_ssh_keygen(tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "buyer", "-f", str(tmp_path / "k")],
+                   check=True)
+    line = (tmp_path / "k.pub").read_text().strip()
+    raw = codec.ed25519_key_bytes(line)
+    assert len(raw) == 32
+    assert codec.public_key_line(raw, "buyer").split()[:2] == line.split()[:2]
+    printed = subprocess.run(["ssh-keygen", "-lf", str(tmp_path / "k.pub")], check=True,
+                             capture_output=True, text=True).stdout.split()[1]
+    assert codec.fingerprint_of_public_key(line) == printed
+    assert codec.fingerprint_string(codec.fingerprint_bytes(printed)) == printed
+
+
+@pytest.mark.parametrize("key, message", [
+    ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ== x", "must be an OpenSSH Ed25519 key"),
+    ("ssh-ed25519 !!!notbase64", "not valid base64"),
+    ("ssh-ed25519 " + base64.b64encode(b"\0\0\0\x0bssh-ed25519\0\0\0\x03abc").decode(), "malformed"),
+    ("", "must be an OpenSSH Ed25519 key"),
+])
+def test_bad_public_keys(key, message):
+    with pytest.raises(RebError, match=message):
+        codec.ed25519_key_bytes(key)
+
+
+@pytest.mark.parametrize("value", ["MD5:aa:bb", "SHA256:short", "SHA256:" + "A" * 60])
+def test_bad_fingerprints(value):
+    with pytest.raises(RebError, match="host_key_fingerprint"):
+        codec.fingerprint_bytes(value)
+
+
+def test_fingerprint_of_known_digest():
+    digest = hashlib.sha256(b"x").digest()
+    text = codec.fingerprint_string(digest)
+    assert text.startswith("SHA256:") and not text.endswith("=")
+    assert codec.fingerprint_bytes(text) == digest
+
+
+offer_rows = st.lists(st.tuples(
+    st.integers(0, 2 ** 160 - 1), st.integers(0, 2 ** 96 - 1), st.integers(0, 3), st.integers(0, 255),
+    st.integers(0, 2 ** 32 - 1), st.integers(0, 2 ** 32 - 1), st.integers(0, 2 ** 32 - 1),
+    st.integers(0, 2 ** 16 - 1), st.integers(0, 2 ** 16 - 1), st.integers(0, 2 ** 40 - 1),
+    st.integers(0, 2 ** 40 - 1), st.integers(0, 2 ** 32 - 1),
+    st.text(max_size=40), st.text(max_size=40), st.text(max_size=20), st.text(max_size=8), st.text(max_size=70),
+), max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(offer_rows)
+def test_fast_decoder_agrees_with_eth_abi(rows):
+    """decode_struct_array must read exactly what the ABI encodes for getOffers."""
+    entry = next(e for e in REB_ARTIFACT["abi"] if e.get("name") == "getOffers")
+    types = [c["type"] for c in entry["outputs"][0]["components"]]
+    values = [tuple(("0x%040x" % v) if t == "address" else v for t, v in zip(types, row)) for row in rows]
+    data = abi_encode(["(%s)[]" % ",".join(types)], [values])
+    decoded = codec.decode_struct_array(data, codec.struct_kinds(REB_ARTIFACT["abi"], "getOffers"))
+    assert decoded == [tuple(v) for v in values]
+
+
+def test_reservation_pages_decode_bytes32_fields():
+    entry = next(e for e in REB_ARTIFACT["abi"] if e.get("name") == "getReservations")
+    types = [c["type"] for c in entry["outputs"][0]["components"]]
+    row = ("0x" + "ab" * 20, 7, 4, 2, 10 ** 18, 1, 2, 3, b"\x01" * 32, b"\x02" * 32, "198.18.0.21:22")
+    data = abi_encode(["(%s)[]" % ",".join(types)], [[row, row]])
+    decoded = codec.decode_struct_array(data, codec.struct_kinds(REB_ARTIFACT["abi"], "getReservations"))
+    assert decoded == [row, row]
+    as_dict = codec.reservation_dict(5, decoded[0], 3600)
+    assert as_dict["state"] == "accepted" and as_dict["accept_deadline"] == 3601
+    assert as_dict["buyer_public_key"].startswith("ssh-ed25519 ") and as_dict["buyer_public_key"].endswith(
+        "decenter-reb-5")
+    assert as_dict["host_key_fingerprint"] == codec.fingerprint_string(b"\x02" * 32)
+
+
+def test_offer_differences_names_changed_fields_only():
+    spec = codec.offer_spec(OFFER_PARAMS)
+    current = codec.offer_dict(1, ("0x" + "11" * 20, spec[9], 1, spec[2], spec[4], spec[5], spec[6], spec[10],
+                                   spec[11], spec[12], spec[13], 0, spec[0], spec[1], spec[3], spec[7], spec[8]))
+    assert codec.offer_differences(current, spec)[0] == []
+    changed = codec.offer_spec(dict(OFFER_PARAMS, price_per_hour=2 * 10 ** 15, devices=[]))
+    assert codec.offer_differences(current, changed)[0] == ["devices", "price_per_hour"]
