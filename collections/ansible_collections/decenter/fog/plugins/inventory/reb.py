@@ -59,10 +59,15 @@ options:
     description: Seconds to wait for the endpoint to answer each request.
     type: float
     default: 30
+  buyer:
+    description:
+      - Buyer view; address of the buyer whose rented nodes to list. Reading is public, so no key is needed
+        when this is set; without it the address of O(private_key) is used.
+    type: str
   view:
     description:
       - V(market) lists the offers of the market that pass the filters below.
-      - V(buyer) lists the nodes rented by the account of O(private_key) (its accepted reservations).
+      - V(buyer) lists the nodes rented by O(buyer) (or the account of O(private_key)): its accepted reservations.
     type: str
     choices: [market, buyer]
     default: market
@@ -234,7 +239,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """
         source = [CACHE_FORMAT, view, params["rpc_url"], params["chain_id"], (params["contract_address"] or "").lower()]
         if view == "buyer":
-            source.append(_address_of(params["private_key"]))
+            source.append((self.get_option("buyer") or "").lower() or _address_of(params["private_key"]))
         return hashlib.sha256(json.dumps(source).encode("utf-8")).hexdigest()
 
     def _read_chain(self, params, view):
@@ -244,12 +249,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             offers = client.offers()
             self.display.vvv("decenter.fog.reb: read %d offers from %s" % (len(offers), params["rpc_url"]))
             return dict(offers=offers)
-        client = get_client(params, need_key=True)
-        buyer = client.address.lower()
+        buyer = (self.get_option("buyer") or "").lower()
+        client = get_client(params, need_key=not buyer)
+        buyer = buyer or client.address.lower()
         mine = [r for r in client.reservations() if r["state"] == "accepted" and r["buyer"].lower() == buyer]
         offers = dict((o["id"], o) for o in client.offers()) if mine else {}
         self.display.vvv("decenter.fog.reb: %d accepted reservations of %s on %s"
-                         % (len(mine), client.address, params["rpc_url"]))
+                         % (len(mine), buyer, params["rpc_url"]))
         return dict(rentals=[dict(reservation=r, offer=offers[r["offer_id"]]) for r in mine])
 
     # ---------------------------------------------------------------------- populating
