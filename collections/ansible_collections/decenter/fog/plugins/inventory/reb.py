@@ -297,7 +297,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 reb_offer=offer,
                 reb_host_key_fingerprint=reservation["host_key_fingerprint"],
                 reb_region=offer["region"],
+                # The node as a FogAtlas host of the buyer, for placement and deployment.
                 fog_region=offer["region"],
+                fog_tier=offer["tier"],
+                fog_location=offer["location"],
+                fog_cpu_millicores=offer["cpu_millicores"],
+                fog_memory_mib=offer["memory_mib"],
+                fog_storage_gib=offer["storage_gib"],
+                fog_devices=["%s:%s" % (d["id"], d["kind"]) for d in offer["devices"]],
             )
             if endpoint[1] is not None:
                 hostvars["ansible_port"] = endpoint[1]
