@@ -26,6 +26,7 @@ except ImportError:
 # Offers per view call. A page of 2000 needs ~24M gas of memory in eth_call, under the usual caps
 # (anvil: the 30M block gas limit, geth: 50M rpc.gascap); 10,000 offers take 5 calls.
 PAGE_SIZE = 2000
+GAS_HEADROOM = 1.25
 
 _CLIENTS = {}
 
@@ -199,6 +200,9 @@ class RebClient(object):
             raise RebError(self.explain(e))
         except Exception as e:
             raise RebError(self._send_failure(what, e, value))
+        # Estimates are net of storage refunds; execution needs the gross amount before the refund
+        # (release and withdraw clear slots), so leave headroom. Unused gas is not charged.
+        tx["gas"] = int(tx["gas"] * GAS_HEADROOM)
         self._check_funds(tx, value, what)
         signed = self.account.sign_transaction(tx)
         try:
