@@ -10,7 +10,7 @@ REQUIREMENTS := requirements.txt $(wildcard apps/*/requirements.txt)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup apt venv npm contracts contracts-check test test-fast demo bench clean
+.PHONY: setup apt venv npm contracts contracts-check test demo lab-down bench clean
 
 setup: apt venv npm
 
@@ -46,13 +46,15 @@ test: setup
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 demo: setup
-	$(ANSIBLE_PLAYBOOK) playbooks/chain_up.yml
-	$(ANSIBLE_PLAYBOOK) playbooks/publish.yml
-	$(ANSIBLE_PLAYBOOK) playbooks/market.yml
+	$(ANSIBLE_PLAYBOOK) playbooks/lab_up.yml
+	$(ANSIBLE_PLAYBOOK) federate.yml
+	$(ANSIBLE_PLAYBOOK) playbooks/demo_report.yml
+
+lab-down:
+	$(ANSIBLE_PLAYBOOK) playbooks/lab_down.yml
 
 bench: setup
 	PYTHONPATH=. $(PY) bench/run_all.py
 
-clean:
-	-$(ANSIBLE_PLAYBOOK) playbooks/chain_down.yml
+clean: lab-down
 	rm -rf $(STAMPS) .lab
