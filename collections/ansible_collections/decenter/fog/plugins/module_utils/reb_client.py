@@ -179,17 +179,18 @@ class RebClient(object):
         """Send one contract transaction signed by our key; returns the receipt.
 
         Gas estimation runs the call first, so a call that would revert is refused with its
-        reason before anything is signed or sent.
+        reason before anything is signed or sent. With check_mode=True that is all that happens
+        (the contract's own checks and the funds check run, nothing is sent) and None is returned.
         """
         value = kwargs.get("value", 0)
         fn = getattr(self.contract.functions, fn_name)(*args)
-        return self._send(lambda tx: fn.build_transaction(tx), value, fn_name)
+        return self._send(lambda tx: fn.build_transaction(tx), value, fn_name, kwargs.get("check_mode", False))
 
     def deploy(self, accept_window):
         factory = self.w3.eth.contract(abi=self.abi, bytecode=REB_ARTIFACT["bytecode"])
         return self._send(lambda tx: factory.constructor(accept_window).build_transaction(tx), 0, "deploy")
 
-    def _send(self, build, value, what):
+    def _send(self, build, value, what, check_mode=False):
         if self.account is None:
             raise RebError("%s needs a wallet: set private_key or DECENTER_REB_PRIVATE_KEY." % what)
         base = {"from": self.account.address, "value": value, "chainId": self.chain_id,
@@ -204,17 +205,19 @@ class RebClient(object):
         # (release and withdraw clear slots), so leave headroom. Unused gas is not charged.
         tx["gas"] = int(tx["gas"] * GAS_HEADROOM)
         self._check_funds(tx, value, what)
+        if check_mode:
+            return None
         signed = self.account.sign_transaction(tx)
         try:
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout, poll_latency=0.05)
         except TimeExhausted:
-            raise RebError("%s was sent (tx %s) but not mined within %.0f s: raise timeout or check the node."
-                           % (what, signed.hash.hex(), self.timeout))
+            raise RebError("%s was sent (tx 0x%s) but not mined within %.0f s: raise timeout or check the node."
+                           % (what, bytes(signed.hash).hex(), self.timeout))
         except Exception as e:
             raise RebError(self._send_failure(what, e, value))
         if receipt["status"] != 1:
-            raise RebError("%s was mined but reverted (tx %s)." % (what, receipt["transactionHash"].hex()))
+            raise RebError("%s was mined but reverted (tx %s)." % (what, tx_hash(receipt)))
         self._wait_confirmations(receipt)
         return receipt
 
@@ -241,7 +244,7 @@ class RebClient(object):
         while self.w3.eth.block_number < receipt["blockNumber"] + self.confirmations:
             if time.monotonic() > deadline:
                 raise RebError("transaction %s has fewer than %d confirmations after %.0f s."
-                               % (receipt["transactionHash"].hex(), self.confirmations, self.timeout))
+                               % (tx_hash(receipt), self.confirmations, self.timeout))
             time.sleep(0.2)
 
     # ------------------------------------------------------------------ revert reasons
@@ -254,7 +257,7 @@ class RebClient(object):
             return "the REB refused the call: %s" % _short(error)
         name, types, names = entry
         values = abi_decode(types, data[4:]) if types else ()
-        args = dict(zip(names, values))
+        args = dict((n, _checksum(v) if t == "address" else v) for n, t, v in zip(names, types, values))
         template = ERROR_MESSAGES.get(name)
         if template is None:
             return "the REB refused the call: %s(%s)" % (name, ", ".join("%s=%s" % kv for kv in args.items()))
@@ -320,6 +323,11 @@ def _revert_data(error):
             except ValueError:
                 continue
     return b""
+
+
+def tx_hash(receipt):
+    """0x-prefixed hash of a mined transaction."""
+    return "0x" + bytes(receipt["transactionHash"]).hex()
 
 
 _CHECKSUMS = {}

@@ -46,9 +46,13 @@ chain_id:
   description: Chain id of the endpoint.
   returned: always
   type: int
+transaction_hash:
+  description: Hash of the transaction sent (0x-prefixed).
+  returned: when a transaction was sent
+  type: str
 '''
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client, tx_hash
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
@@ -72,7 +76,7 @@ def run(params, check_mode):
     receipt = client.deploy(params["accept_window"])
     after["contract_address"] = receipt["contractAddress"]
     return dict(changed=True, contract_address=receipt["contractAddress"], accept_window=params["accept_window"],
-                chain_id=client.chain_id, transaction_hash=receipt["transactionHash"].hex(),
+                chain_id=client.chain_id, transaction_hash=tx_hash(receipt),
                 gas_used=receipt["gasUsed"], diff=dict(before=before, after=after))
 
 

@@ -109,9 +109,13 @@ changed_fields:
   returned: when an existing offer was updated
   type: list
   elements: str
+transaction_hash:
+  description: Hash of the transaction sent (0x-prefixed).
+  returned: when a transaction was sent
+  type: str
 '''
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client, tx_hash
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
     AVAILABLE_FOREVER, RebError, offer_differences, offer_spec)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
@@ -131,11 +135,11 @@ def run(params, check_mode):
             raise RebError("account %s is not a registered provider: register it first with "
                            "decenter.fog.reb_provider." % client.address)
         result = dict(changed=True, diff=dict(before={}, after=_spec_view(spec)), offer={})
-        if not check_mode:
-            receipt = client.transact("publishOffer", spec)
+        receipt = client.transact("publishOffer", spec, check_mode=check_mode)
+        if receipt:
             event = client.contract.events.OfferPublished().process_receipt(receipt)[0]
             result["offer"] = client.offer(event["args"]["offerId"])
-            result["transaction_hash"] = receipt["transactionHash"].hex()
+            result["transaction_hash"] = tx_hash(receipt)
         return result
     changed_fields, wanted = offer_differences(current, spec)
     result = dict(changed=bool(changed_fields), offer=current, changed_fields=changed_fields,
@@ -144,10 +148,10 @@ def run(params, check_mode):
     if changed_fields and current["state"] != "open":
         raise RebError("offer %d (%s) is %s: it cannot be updated until its reservation ends (fields that would "
                        "change: %s)." % (offer_id, params["node_id"], current["state"], ", ".join(changed_fields)))
-    if changed_fields and not check_mode:
-        receipt = client.transact("updateOffer", offer_id, spec)
+    receipt = client.transact("updateOffer", offer_id, spec, check_mode=check_mode) if changed_fields else None
+    if receipt:
         result["offer"] = client.offer(offer_id)
-        result["transaction_hash"] = receipt["transactionHash"].hex()
+        result["transaction_hash"] = tx_hash(receipt)
     return result
 
 
@@ -158,8 +162,9 @@ def _absent(client, current, check_mode):
         raise RebError("offer %d (%s) is %s: it can be withdrawn only when no reservation holds it."
                        % (current["id"], current["node_id"], current["state"]))
     result = dict(changed=True, offer={}, diff=dict(before=current, after={}))
-    if not check_mode:
-        result["transaction_hash"] = client.transact("withdrawOffer", current["id"])["transactionHash"].hex()
+    receipt = client.transact("withdrawOffer", current["id"], check_mode=check_mode)
+    if receipt:
+        result["transaction_hash"] = tx_hash(receipt)
     return result
 
 

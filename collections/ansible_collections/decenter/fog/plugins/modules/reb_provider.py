@@ -37,9 +37,13 @@ name:
   description: Registered name.
   returned: always
   type: str
+transaction_hash:
+  description: Hash of the transaction sent (0x-prefixed).
+  returned: when a transaction was sent
+  type: str
 '''
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client, tx_hash
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
@@ -52,8 +56,9 @@ def run(params, check_mode):
     current = client.provider_name(client.address)
     result = dict(changed=current != name, address=client.address, name=name,
                   diff=dict(before={"name": current}, after={"name": name}))
-    if result["changed"] and not check_mode:
-        result["transaction_hash"] = client.transact("registerProvider", name)["transactionHash"].hex()
+    receipt = client.transact("registerProvider", name, check_mode=check_mode) if result["changed"] else None
+    if receipt:
+        result["transaction_hash"] = tx_hash(receipt)
     return result
 
 

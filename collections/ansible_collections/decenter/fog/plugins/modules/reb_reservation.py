@@ -93,11 +93,15 @@ reservation:
            accept_deadline: 1764143600, access_endpoint: "198.51.100.4:22",
            host_key_fingerprint: "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU",
            buyer_public_key: "ssh-ed25519 AAAAC3Nza... decenter-reb-1"}
+transaction_hash:
+  description: Hash of the transaction sent (0x-prefixed).
+  returned: when a transaction was sent
+  type: str
 '''
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client, tx_hash
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
     ACTIVE_RESERVATION_STATES, RebError, ed25519_key_bytes, fingerprint_bytes)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import OFFER_FILTERS, offer_matches, rank_offers
@@ -132,9 +136,9 @@ def run(params, check_mode):
     _check_timing(client, reservation, wanted)
     result = dict(changed=True, reservation=reservation,
                   diff=dict(before={"state": reservation["state"]}, after={"state": wanted}))
-    if not check_mode:
-        receipt = client.transact(function, *args)
-        result["transaction_hash"] = receipt["transactionHash"].hex()
+    receipt = client.transact(function, *args, check_mode=check_mode)
+    if receipt:
+        result["transaction_hash"] = tx_hash(receipt)
         result["reservation"] = client.reservation(reservation["id"])
     return result
 
@@ -166,11 +170,11 @@ def _request(client, params, check_mode):
     result = dict(changed=True, offer=offer, reservation={"offer_id": offer["id"], "hours": hours, "escrow": escrow,
                                                          "state": "requested"},
                   diff=dict(before={}, after={"offer_id": offer["id"], "hours": hours, "escrow": escrow}))
-    if not check_mode:
-        receipt = client.transact("reserve", offer["id"], hours, key, value=escrow)
+    receipt = client.transact("reserve", offer["id"], hours, key, value=escrow, check_mode=check_mode)
+    if receipt:
         event = client.contract.events.ReservationRequested().process_receipt(receipt)[0]
         result["reservation"] = client.reservation(event["args"]["reservationId"])
-        result["transaction_hash"] = receipt["transactionHash"].hex()
+        result["transaction_hash"] = tx_hash(receipt)
     return result
 
 
@@ -221,8 +225,8 @@ def _amendment(params, reservation):
         raise RebError("state=accepted needs access_endpoint and host_key_fingerprint.")
     endpoint, fingerprint = params["access_endpoint"], params["host_key_fingerprint"]
     digest = fingerprint_bytes(fingerprint)
-    if reservation["state"] == "accepted" and (reservation["access_endpoint"], reservation["host_key_fingerprint"]) \
-            != (endpoint, fingerprint):
+    if reservation["state"] == "accepted" and (reservation["access_endpoint"] != endpoint or
+                                               fingerprint_bytes(reservation["host_key_fingerprint"]) != digest):
         raise RebError("reservation %d was already accepted with endpoint %s and fingerprint %s; an acceptance is "
                        "final." % (reservation["id"], reservation["access_endpoint"],
                                    reservation["host_key_fingerprint"]))

@@ -32,9 +32,13 @@ address:
   description: The account paid.
   returned: always
   type: str
+transaction_hash:
+  description: Hash of the transaction sent (0x-prefixed).
+  returned: when a transaction was sent
+  type: str
 '''
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client, tx_hash
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
 
@@ -43,8 +47,9 @@ def run(params, check_mode):
     amount = client.owed(client.address)
     result = dict(changed=amount > 0, amount=amount, address=client.address,
                   diff=dict(before={"owed": amount}, after={"owed": 0}))
-    if amount and not check_mode:
-        result["transaction_hash"] = client.transact("withdraw")["transactionHash"].hex()
+    receipt = client.transact("withdraw", check_mode=check_mode) if amount else None
+    if receipt:
+        result["transaction_hash"] = tx_hash(receipt)
     return result
 
 
