@@ -1,0 +1,16 @@
+# simple_ocr camera. Build from apps/simple_ocr:
+#   docker build -f docker/camera.Dockerfile -t decenter-fog/simple-ocr-camera:0.1.0 .
+FROM python:3.11.13-slim-bookworm
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-dejavu-core libglib2.0-0 \
+ && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt /app/requirements.txt
+RUN pip install --no-cache-dir -c /app/requirements.txt opencv-python-headless numpy pillow
+COPY simple_ocr /app/simple_ocr
+# Non-root: a system user without a login shell.
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin ocr
+USER 10001
+WORKDIR /app
+ENV PYTHONPATH=/app PYTHONUNBUFFERED=1 CAMERA_HOST=0.0.0.0
+EXPOSE 8081
+CMD ["python", "-m", "simple_ocr.camera"]

@@ -1,0 +1,1 @@
+"""simple_ocr: camera simulator -> OCR Processor -> Redis Repository -> Webserver."""

@@ -1,0 +1,1 @@
+"""Small pieces every simple_ocr service shares: env config, logs, lifecycle, HTTP."""

@@ -1,0 +1,65 @@
+"""A threaded stdlib HTTP server run in the background, with JSON helpers for handlers."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .logs import EventLogger
+
+
+class ServiceHandler(BaseHTTPRequestHandler):
+    """Base handler: HTTP/1.1, structured access logs, JSON responses.
+
+    `self.server.app` is the service object the handler serves (set by `start_http_server`).
+    """
+
+    protocol_version = "HTTP/1.1"
+    server_version = "simple_ocr"
+    sys_version = ""
+    log: EventLogger
+
+    @property
+    def app(self) -> Any:
+        return self.server.app  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+        self.log.debug("http_request", client=self.client_address[0], line=format % args)
+
+    def send_body(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def send_json(self, status: int, payload: Any) -> None:
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        self.send_body(status, body, "application/json; charset=utf-8")
+
+    def send_not_found(self) -> None:
+        self.send_json(404, {"error": f"no such path: {self.path.split('?')[0]}"})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def start_http_server(host: str, port: int, handler: type[ServiceHandler], app: Any) -> ThreadingHTTPServer:
+    """Bind and serve in a daemon thread; call `.shutdown()` then `.server_close()` to stop."""
+    server = _Server((host, port), handler)
+    server.app = app  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, name=f"http-{port}", daemon=True).start()
+    return server
+
+
+def stop_http_server(server: ThreadingHTTPServer) -> None:
+    server.shutdown()
+    server.server_close()

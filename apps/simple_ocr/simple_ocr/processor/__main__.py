@@ -1,0 +1,147 @@
+"""`python -m simple_ocr.processor`: OCR one camera's stream into the Repository (see README)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from ..common.config import ConfigError, Env
+from ..common.httpd import ServiceHandler, start_http_server, stop_http_server
+from ..common.lifecycle import Backoff, stop_event_on_signals
+from ..common.logs import get_logger
+from ..repository import Repository
+from .buffer import DiskBuffer
+from .change import ChangeDetector
+from .ocr import preprocess, read_text
+from .pipeline import OcrPipeline
+from .stats import ProcessorStats
+from .stream import LatestFrame, StreamReader
+from .uploader import Uploader
+
+log = get_logger("processor")
+
+
+@dataclass(frozen=True)
+class ProcessorConfig:
+    camera_id: str
+    camera_url: str
+    redis_url: str
+    redis_timeout_s: float
+    buffer_path: Path
+    buffer_max_records: int
+    stream_timeout_s: float
+    reconnect_min_s: float
+    reconnect_max_s: float
+    change_detection: bool
+    preprocess: bool
+    change_pixel_delta: int
+    change_min_pixels: int
+    tesseract_psm: int
+    tesseract_lang: str
+    health_host: str
+    health_port: int
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> ProcessorConfig:
+        env = env or Env()
+        camera_id = env.str("OCR_CAMERA_ID", "cam1")
+        return cls(
+            camera_id=camera_id,
+            camera_url=env.str("OCR_CAMERA_URL", "http://127.0.0.1:8081/stream.mjpg"),
+            redis_url=env.str("OCR_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            redis_timeout_s=env.float("OCR_REDIS_TIMEOUT_SECONDS", 2.0, minimum=0.1),
+            buffer_path=Path(env.str("OCR_BUFFER_PATH", f"/var/lib/simple_ocr/buffer-{camera_id}.sqlite3")),
+            buffer_max_records=env.int("OCR_BUFFER_MAX_RECORDS", 10_000, minimum=1),
+            stream_timeout_s=env.float("OCR_STREAM_TIMEOUT_SECONDS", 5.0, minimum=0.1),
+            reconnect_min_s=env.float("OCR_RECONNECT_MIN_SECONDS", 0.5, minimum=0.01),
+            reconnect_max_s=env.float("OCR_RECONNECT_MAX_SECONDS", 10.0, minimum=0.01),
+            change_detection=env.bool("OCR_CHANGE_DETECTION", True),
+            preprocess=env.bool("OCR_PREPROCESS", True),
+            change_pixel_delta=env.int("OCR_CHANGE_PIXEL_DELTA", 24, minimum=1),
+            change_min_pixels=env.int("OCR_CHANGE_MIN_PIXELS", 6, minimum=1),
+            tesseract_psm=env.int("OCR_TESSERACT_PSM", 6, minimum=0),
+            tesseract_lang=env.str("OCR_TESSERACT_LANG", "eng"),
+            health_host=env.str("OCR_HEALTH_HOST", "127.0.0.1"),
+            health_port=env.int("OCR_HEALTH_PORT", 8082, minimum=0),
+        )
+
+
+def recognizer(config: ProcessorConfig):
+    """The function from frame to text; without preprocessing it is the naive baseline."""
+    read = partial(read_text, psm=config.tesseract_psm, lang=config.tesseract_lang)
+    if config.preprocess:
+        return lambda image: read(preprocess(image))
+    return read
+
+
+class HealthHandler(ServiceHandler):
+    log = log
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] != "/healthz":
+            self.send_not_found()
+            return
+        threads_alive = all(thread.is_alive() for thread in self.app["threads"])
+        body = {"status": "ok" if threads_alive else "a worker thread stopped",
+                "camera": self.app["camera"], **self.app["stats"].snapshot()}
+        self.send_json(200 if threads_alive else 503, body)
+
+
+def main() -> int:
+    stop = stop_event_on_signals()
+    # tesseract's OpenMP threads slow it down on small machines; one thread per call is faster.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    try:
+        config = ProcessorConfig.from_env()
+        buffer = DiskBuffer(config.buffer_path, config.buffer_max_records)
+    except (ConfigError, ValueError, OSError) as error:
+        log.error("bad_configuration", reason=str(error))
+        return 2
+    stats = ProcessorStats()
+    stats.set(buffered=len(buffer))
+    frames = LatestFrame()
+    reader = StreamReader(
+        config.camera_url, config.stream_timeout_s,
+        Backoff(config.reconnect_min_s, config.reconnect_max_s), frames, stats, log, stop,
+    )
+    uploader = Uploader(
+        buffer, Repository.from_url(config.redis_url, config.redis_timeout_s),
+        Backoff(config.reconnect_min_s, config.reconnect_max_s), stats, log, stop,
+    )
+    detector = (
+        ChangeDetector(config.change_pixel_delta, config.change_min_pixels)
+        if config.change_detection else None
+    )
+    pipeline = OcrPipeline(
+        config.camera_id, frames, detector, recognizer(config), uploader.submit, stats, log, stop
+    )
+    threads = [reader.thread, pipeline.thread, uploader.thread]
+    app = {"camera": config.camera_id, "stats": stats, "threads": threads}
+    try:
+        server = start_http_server(config.health_host, config.health_port, HealthHandler, app)
+    except OSError as error:
+        log.error("cannot_listen", host=config.health_host, port=config.health_port, reason=str(error))
+        return 2
+    for thread in threads:
+        thread.start()
+    log.info(
+        "started", camera=config.camera_id, url=config.camera_url, buffered=len(buffer),
+        change_detection=config.change_detection, preprocess=config.preprocess,
+        health_port=server.server_address[1],
+    )
+    stop.wait()
+    pipeline.thread.join(timeout=10)  # lets an OCR call in progress hand over its record
+    uploader.thread.join(timeout=5)
+    # One last attempt; what is not stored stays on disk for the next start.
+    stored_all = not uploader.thread.is_alive() and uploader.flush()
+    stop_http_server(server)
+    log.info("stopped", buffered=len(buffer), flushed=stored_all)
+    buffer.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Webserver: latest text per camera with live updates, search, JSON API."""

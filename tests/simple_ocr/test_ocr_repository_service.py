@@ -1,0 +1,51 @@
+"""`python -m simple_ocr.repository`: runs redis-server, enforces retention, stops cleanly."""
+
+import time
+
+from ocr_testkit import free_port, get_json, wait_until
+from simple_ocr.records import TextRecord
+from simple_ocr.repository import Repository
+
+
+def test_runs_redis_applies_retention_and_stops_it(tmp_path, start_service):
+    redis_port, health_port = free_port(), free_port()
+    service = start_service(
+        "repository", REPO_PORT=str(redis_port), REPO_DATA_DIR=str(tmp_path / "data"),
+        REPO_HEALTH_PORT=str(health_port), REPO_RETENTION_SECONDS="60", REPO_SWEEP_INTERVAL_SECONDS="0.5",
+    )
+    health = f"http://127.0.0.1:{health_port}/healthz"
+    wait_until(lambda: get_json(health)[0] == 200, 30, "the Repository to be healthy")
+
+    repository = Repository.from_url(f"redis://127.0.0.1:{redis_port}/0")
+    now = time.time()
+    repository.append_many([TextRecord("cam1", now - 600, 1, "STALE", 90.0),
+                            TextRecord("cam1", now, 2, "FRESH", 90.0)])
+    wait_until(lambda: [r.text for r in repository.query()] == ["FRESH"], 30, "the stale text to expire")
+    assert service.events("retention_applied")
+
+    assert service.stop() == 0
+    assert not repository.ping()  # redis-server went down with the service
+    assert (tmp_path / "data" / "appendonlydir").is_dir()  # and kept its data on disk
+
+
+def test_password_is_required_and_kept_off_the_command_line(tmp_path, start_service):
+    import redis
+    import subprocess
+
+    redis_port, health_port = free_port(), free_port()
+    service = start_service(
+        "repository", REPO_PORT=str(redis_port), REPO_DATA_DIR=str(tmp_path / "data"),
+        REPO_HEALTH_PORT=str(health_port), REPO_PASSWORD="s3cr:et/x",
+    )
+    wait_until(lambda: get_json(f"http://127.0.0.1:{health_port}/healthz")[0] == 200, 30, "the Repository")
+
+    anonymous = redis.Redis(host="127.0.0.1", port=redis_port, socket_timeout=2)
+    try:
+        anonymous.ping()
+        raise AssertionError("Redis answered a client without the password")
+    except redis.AuthenticationError:
+        pass
+    assert Repository.from_url(f"redis://:s3cr%3Aet%2Fx@127.0.0.1:{redis_port}/0").ping()
+    commands = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "s3cr:et/x" not in commands
+    assert service.stop() == 0
