@@ -1,6 +1,7 @@
 """A lab of its own for the tests: other namespace prefix, chain port and state dir than the demo's."""
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -43,11 +44,8 @@ class Lab:
 def recap(text):
     """{host: {ok, changed, failed, ...}} from the PLAY RECAP."""
     hosts = {}
-    for line in text.split("PLAY RECAP")[-1].splitlines()[1:]:
-        if ":" not in line:
-            continue
-        host, _, counts = line.partition(":")
-        hosts[host.strip()] = dict((k, int(v)) for k, v in (c.split("=") for c in counts.split()))
+    for match in re.finditer(r"^(\S+)\s+: ((?:\w+=\d+\s*)+)$", text.split("PLAY RECAP")[-1], re.M):
+        hosts[match.group(1)] = dict((k, int(v)) for k, v in (c.split("=") for c in match.group(2).split()))
     return hosts
 
 

@@ -27,6 +27,7 @@ except ImportError:
 # (anvil: the 30M block gas limit, geth: 50M rpc.gascap); 10,000 offers take 5 calls.
 PAGE_SIZE = 2000
 GAS_HEADROOM = 1.25
+GAS_MARGIN = 30000
 
 _CLIENTS = {}
 
@@ -201,23 +202,27 @@ class RebClient(object):
             raise RebError(self.explain(e))
         except Exception as e:
             raise RebError(self._send_failure(what, e, value))
-        # Estimates are net of storage refunds; execution needs the gross amount before the refund
-        # (release and withdraw clear slots), so leave headroom. Unused gas is not charged.
-        tx["gas"] = int(tx["gas"] * GAS_HEADROOM)
+        # Estimates are net of storage refunds, while execution needs the gross amount before the
+        # refund (release and withdraw clear slots); and the estimate runs at the latest block's time,
+        # where a release may owe the seller nothing yet, but is mined later, when it owes something
+        # (one more storage slot set). Headroom covers both; unused gas is not charged.
+        tx["gas"] = int(tx["gas"] * GAS_HEADROOM) + GAS_MARGIN
         self._check_funds(tx, value, what)
         if check_mode:
             return None
         signed = self.account.sign_transaction(tx)
         try:
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout, poll_latency=0.05)
+            sent = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            receipt = self.w3.eth.wait_for_transaction_receipt(sent, timeout=self.timeout, poll_latency=0.05)
         except TimeExhausted:
             raise RebError("%s was sent (tx 0x%s) but not mined within %.0f s: raise timeout or check the node."
                            % (what, bytes(signed.hash).hex(), self.timeout))
         except Exception as e:
             raise RebError(self._send_failure(what, e, value))
         if receipt["status"] != 1:
-            raise RebError("%s was mined but reverted (tx %s)." % (what, tx_hash(receipt)))
+            raise RebError("%s was mined but reverted (tx %s, %d of %d gas used)%s."
+                           % (what, tx_hash(receipt), receipt["gasUsed"], tx["gas"],
+                              ": it ran out of gas" if receipt["gasUsed"] >= tx["gas"] else ""))
         self._wait_confirmations(receipt)
         return receipt
 
