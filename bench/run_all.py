@@ -1,0 +1,45 @@
+"""`make bench`: runs every benchmark, one after the other, and writes bench/README.md from their tables.
+
+Each benchmark also writes its own table (bench/gas.md, bench/reb.md, bench/simple_ocr.md) with the
+command that produced it; run one alone to refresh just that table.
+"""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RUNS = [  # (table, command)
+    ("gas.md", [sys.executable, "bench/gas_bench.py"]),
+    ("reb.md", [sys.executable, "bench/reb_bench.py", "--offers", "10000"]),
+    ("simple_ocr.md", [sys.executable, "bench/simple_ocr_bench.py", "--seconds", "60",
+                       "--write", "bench/simple_ocr.md"]),
+]
+
+
+def main():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    failed = []
+    for table, command in RUNS:
+        print("== %s" % " ".join(command[1:]), flush=True)
+        started = time.monotonic()
+        if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:
+            failed.append(table)
+        print("   %.0f s" % (time.monotonic() - started), flush=True)
+    load = os.getloadavg()[0]
+    parts = ["# Benchmarks", "",
+             "Made by `make bench` (bench/run_all.py) on a 2-core machine, load average %.1f when it ended; "
+             "machines here are shared, so numbers move from run to run. Each section names the command that "
+             "made it." % load, ""]
+    for table, _ in RUNS:
+        path = BENCH / table
+        parts.append(path.read_text() if path.exists() else "## %s\n\n(not produced)\n" % table)
+    (BENCH / "README.md").write_text("\n".join(parts))
+    if failed:
+        sys.exit("benchmarks failed: %s" % ", ".join(failed))
+
+
+if __name__ == "__main__":
+    main()
