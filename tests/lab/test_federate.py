@@ -28,13 +28,22 @@ def texts(lab, camera):
         return []
 
 
-def wait_for_texts(lab, camera, attempts=60):
-    for _ in range(attempts):  # bounded: ~60 s
+def wait_for_texts(lab, camera, attempts=120):
+    for _ in range(attempts):  # bounded: ~2 min (tesseract on a loaded 2-core machine starts slowly)
         found = texts(lab, camera)
         if found:
             return found
         time.sleep(1)
     return []
+
+
+def logs(lab, *hosts):
+    """The last lines of the lab hosts' service logs, to explain a failure."""
+    out = []
+    for host in hosts:
+        for log in sorted((Path(lab.extra["lab_dir"]) / "hosts" / host / "var-log-fog").glob("*.log")):
+            out.append("== %s %s\n%s" % (host, log.name, "\n".join(log.read_text().splitlines()[-8:])))
+    return "\n".join(out)
 
 
 def chain(lab):
@@ -57,7 +66,8 @@ def in_host(lab, host, *cmd):
 
 
 def test_initial_state_is_provider_a_only(lab):
-    assert wait_for_texts(lab, "cam1"), "the Processor on POVO stores cam1's text in CLOUD's Repository"
+    assert wait_for_texts(lab, "cam1"), "the Processor on POVO stores cam1's text in CLOUD's Repository\n" + \
+        logs(lab, "povo", "cloud")
     assert not reachable(lab, "seoul-keti", REDIS), "before federation SEOUL-KETI must not reach A's Redis"
     assert not reachable(lab, "cloud", CAMKOR1), "before federation A must not reach SEOUL-KETI's camera"
     assert reachable(lab, "povo", REDIS)
@@ -67,7 +77,8 @@ def test_federate_then_rerun_changes_nothing(lab):
     _, first, out = lab.playbook("federate.yml")
     assert changed(first) > 0
     found = wait_for_texts(lab, "camkor1")
-    assert found, "text read from camkor1 on SEOUL-KETI must land in A's Repository in Italy"
+    assert found, "text read from camkor1 on SEOUL-KETI must land in A's Repository in Italy\n" + \
+        logs(lab, "seoul-keti", "cloud")
     assert any("CAMKOR1" in t["text"] for t in found), found[:3]
     assert reachable(lab, "seoul-keti", REDIS), "after federation A's Redis is reachable over the overlay"
     route = lab.netns("seoul-keti", "ip", "route", "get", REDIS[0]).stdout
