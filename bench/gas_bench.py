@@ -92,21 +92,25 @@ class Bench:
         return g
 
 
+def _verdict(gas, goal):
+    return "pass" if gas <= goal else "**miss**"
+
+
 def table(first, steady):
-    rows = ["| operation | first run (gas) | steady state (gas) | goal | result |",
-            "|---|---:|---:|---:|---|"]
-    for op in ORDER:
-        worst = max(first[op], steady[op])
-        rows.append("| %s | %s | %s | ≤ %s | %s |" % (
-            op, "{:,}".format(first[op]), "{:,}".format(steady[op]), "{:,}".format(GOAL_EACH),
-            "pass" if worst <= GOAL_EACH else "MISS"))
-    r1 = first["reserve"] + first["accept"] + first["release"]
-    r2 = steady["reserve"] + steady["accept"] + steady["release"]
-    rows.append("| reserve + accept + release | %s | %s | ≤ %s | %s |" % (
-        "{:,}".format(r1), "{:,}".format(r2), "{:,}".format(GOAL_RENTAL),
-        "pass" if max(r1, r2) <= GOAL_RENTAL else "MISS"))
-    return "\n".join(rows), max(first[op] for op in ORDER) <= GOAL_EACH and \
-        max(steady[op] for op in ORDER) <= GOAL_EACH and max(r1, r2) <= GOAL_RENTAL
+    """Markdown table; returns (text, all goals met)."""
+    rows = ["| operation | first run (gas) | result | steady state (gas) | result | goal |",
+            "|---|---:|---|---:|---|---:|"]
+    ok = True
+    lines = [(op, first[op], steady[op], GOAL_EACH) for op in ORDER]
+    lines.append(("reserve + accept + release",
+                  first["reserve"] + first["accept"] + first["release"],
+                  steady["reserve"] + steady["accept"] + steady["release"], GOAL_RENTAL))
+    for op, g1, g2, goal in lines:
+        ok = ok and g1 <= goal and g2 <= goal
+        rows.append("| %s | %s | %s | %s | %s | ≤ %s |" % (
+            op, "{:,}".format(g1), _verdict(g1, goal), "{:,}".format(g2), _verdict(g2, goal),
+            "{:,}".format(goal)))
+    return "\n".join(rows), ok
 
 
 def main():
@@ -134,10 +138,22 @@ def main():
         "*first run*: each operation is the first of its kind on the contract and every `owed` "
         "balance it credits goes from zero to non-zero; *steady state*: the same operations by the "
         "same actors again while those balances are still non-zero (withdraw, measured after both "
-        "runs: the contract's first withdrawal, then a later one). Goals from the brief: each operation ≤ 150k gas, a rental's reserve + accept "
-        "+ release ≤ 250k.\n" % len(code))
-    md = "# REB gas\n\nProduced by `%s` (from the repo root).\n\n%s\n%s\n\nOverall: %s\n" % (
-        COMMAND, notes, text, "all goals met" if ok else "some goals missed")
+        "runs: the contract's first withdrawal, then a later one). Goals: each operation ≤ 150k "
+        "gas, a rental's reserve + accept + release ≤ 250k.\n" % len(code))
+    after_withdraw = steady["reserve"] + steady["accept"] + first["release"]
+    why = (
+        "\nWhere the gas goes:\n\n"
+        "- publishOffer writes 8 fresh storage slots (2 packed numeric slots, nodeId, region, "
+        "location, architecture, devices, and the seller's nodeId index): ~8 x 22,100 gas before "
+        "the 21,000 base and the calldata, so it cannot meet 150k while the descriptive strings "
+        "live in storage.\n"
+        "- release credits two `owed` balances; the first credit of each is a zero -> non-zero "
+        "store (~20k more each), which is what separates the two reserve + accept + release "
+        "totals. Pull payments reset a balance to zero on withdraw, so a rental whose seller "
+        "and buyer both withdrew since their last one pays the first-run release: "
+        "reserve + accept + release = %s gas.\n" % "{:,}".format(after_withdraw))
+    md = "# REB gas\n\nProduced by `%s` (from the repo root).\n\n%s\n%s\n%s\nOverall: %s\n" % (
+        COMMAND, notes, text, why, "all goals met" if ok else "some goals missed")
     OUT.write_text(md)
     print(text)
     print("\nwrote %s" % OUT.relative_to(ROOT))

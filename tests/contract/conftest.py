@@ -2,16 +2,17 @@
 import pytest
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 
-from tests.contract.helpers import Chain, compile_reentrant_receiver
+from tests.contract.helpers import Chain, ahead_of_the_clock, compile_reentrant_receiver
 
 
 @pytest.fixture(scope="session")
 def pyevm_base():
     """One in-process py-evm chain with a deployed REB and a snapshot of that state."""
     w3 = Web3(EthereumTesterProvider())
+    tester = w3.provider.ethereum_tester
+    ahead_of_the_clock(tester)
     c = Chain("pyevm", w3)
     c.deploy()
-    tester = w3.provider.ethereum_tester
     return w3, c.reb.address, tester.take_snapshot()
 
 

@@ -204,8 +204,9 @@ class Chain:
         h = fn.transact(self._params(sender, value, GAS))
         rc = self.w3.eth.wait_for_transaction_receipt(h, timeout=30)
         if rc.status != 1:
-            ok, out = self.simulate(fn, sender, value)  # best effort: the state moved on by a block
-            raise AssertionError("%s failed on chain (replayed now: %r)" % (fn.fn_name, out))
+            ok, out = self.simulate(fn, sender, value)  # best effort: the chain moved on by a block
+            raise AssertionError("%s failed on chain (status 0); replayed one block later it %s" % (
+                fn.fn_name, "succeeds" if ok else "reverts with %s%r" % out))
         return rc
 
     def revert(self, fn, sender, value=0, mine=True):
@@ -322,6 +323,15 @@ class Chain:
 
     def accept(self, res_id, who=None, endpoint=ENDPOINT, fp=FP):
         return self.tx(self.reb.functions.accept(res_id, endpoint, fp), who or self.seller)
+
+
+def ahead_of_the_clock(tester, days=365):
+    """Move a py-evm chain well ahead of the wall clock. py-evm stamps a new block with
+    max(parent + 1, now): while the chain is ahead of `now`, every block is exactly one second
+    after its parent, so a test's timestamps do not depend on how fast the machine is (and
+    `Chain.at` never finds the pending block already past its target)."""
+    now = tester.get_block_by_number("pending")["timestamp"]
+    tester.time_travel(now + days * 24 * 3600)
 
 
 # ------------------------------------------------------------------------- solc-js

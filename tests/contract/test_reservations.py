@@ -269,3 +269,18 @@ def test_offer_reopens_after_close(market, closer):
     assert rid2 == rid + 1
     assert c.offer(1)["activeReservation"] == rid2
     assert c.reservation(rid)["state"] != ResState.REQUESTED
+
+
+def test_late_accept_may_run_past_available_until(market):
+    """Pins current behaviour (a design question, not asserted to be right): availability is
+    checked when the buyer requests, but the booked hours start when the seller accepts, up to
+    acceptWindow later, so an accepted rental can end after the offer's availableUntil."""
+    c, f = market, market.reb.functions
+    t0 = c.now() + 100
+    until = t0 + 2 * HOUR
+    c.tx(f.updateOffer(1, spec(nodeId="seoul-keti", pricePerHour=PRICE, availableUntil=until)), c.seller)
+    c.at(t0)
+    rid, _ = c.reserve(1, hours=2)          # ends exactly at availableUntil if accepted at once
+    c.at(t0 + WINDOW)
+    c.accept(rid)
+    assert c.reservation(rid)["endsAt"] == until + WINDOW

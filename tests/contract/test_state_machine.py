@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from web3 import EthereumTesterProvider, Web3
 
-from tests.contract.helpers import HOUR, KEY, LIVE, WINDOW, Chain, OfferState, ResState, _abi_type, spec
+from tests.contract.helpers import (HOUR, KEY, LIVE, WINDOW, Chain, OfferState, ResState, _abi_type,
+                                    ahead_of_the_clock, spec)
 
 STATS = collections.Counter()  # "function -> outcome": what the random walks exercised
 NODES = ["n0", "n1", "n2"]
@@ -456,6 +457,7 @@ def make_machine_base():
     """Own py-evm chain: REB deployed, three of the four actors registered as providers, and two
     open offers (so that reservations can happen from the first step); then a snapshot."""
     c = Chain("pyevm", Web3(EthereumTesterProvider()))
+    ahead_of_the_clock(c.w3.provider.ethereum_tester)  # block times independent of the machine's speed
     c.deploy()
     actors = c.accounts[1:5]
     registered = actors[:3]
