@@ -43,7 +43,7 @@ contracts-check: npm
 	node contracts/compile.js --check
 
 test: setup
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile tests
 
 demo: setup
 	$(ANSIBLE_PLAYBOOK) playbooks/lab_up.yml

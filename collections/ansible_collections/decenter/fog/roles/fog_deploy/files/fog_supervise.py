@@ -2,15 +2,21 @@
 # (c) decenter-fog contributors; Apache-2.0
 """Supervised processes for the hosts target of decenter.fog.fog_deploy (standard library only).
 
-  fog_supervise.py ensure NAME   start NAME from /var/lib/fog/services/NAME.json, or restart it if the
+  fog_supervise.py ensure NAME   start NAME from STATE/services/NAME.json, or restart it if the
                                  spec changed; prints {"changed": bool, "pid": N}
   fog_supervise.py stop NAME     stop NAME and forget its spec; prints {"changed": bool}
   fog_supervise.py prune PREFIX KEEP..
                                  stop and forget every service named PREFIX* but not in KEEP;
                                  prints {"changed": bool, "removed": [...]}
   fog_supervise.py status        prints every service with its pid and restarts
-  fog_supervise.py run NAME      the supervisor itself (started by ensure): runs the command, restarts it
-                                 with backoff when it exits, stops it on SIGTERM.
+  fog_supervise.py run NAME      the supervisor itself (started by ensure): runs the command in a process
+                                 group of its own, restarts it with backoff when it exits (after ending
+                                 what is left of its group), stops it on SIGTERM (the command gets
+                                 SIGTERM, its group SIGKILL 10 s later).
+
+STATE is the directory above the one holding this script (the role installs it as
+<fog_state_dir>/bin/fog_supervise.py, /var/lib/fog by default), or $FOG_STATE_DIR when set. The
+supervisors' state is in /run/fog/NAME.state, their logs in /var/log/fog/NAME.log.
 """
 import hashlib
 import json
@@ -20,7 +26,8 @@ import subprocess
 import sys
 import time
 
-SPECS = "/var/lib/fog/services"
+STATE = os.environ.get("FOG_STATE_DIR") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SPECS = os.path.join(STATE, "services")
 RUN = "/run/fog"
 LOGS = "/var/log/fog"
 MAX_BACKOFF = 30
@@ -56,12 +63,18 @@ def stop(name):
     if state is None:
         return False
     os.kill(state["pid"], signal.SIGTERM)
-    for _ in range(150):  # bounded: the supervisor gives its child 10 s, then kills it
+    for _ in range(250):  # bounded: the supervisor gives its child 10 s and what is left of its group 3 s
         if read_state(name) is None:
             break
         time.sleep(0.1)
     else:
-        os.kill(state["pid"], signal.SIGKILL)
+        # A stuck supervisor: its child's process group (while the supervisor lives, the child is not
+        # reaped, so that id is still the group's), then the supervisor.
+        for pgid in (state.get("child"), state["pid"]):
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (OSError, TypeError):
+                pass
     try:
         os.unlink(state_path(name))
     except OSError:
@@ -90,6 +103,48 @@ def ensure(name):
                                  % (name, LOGS, name)}))
 
 
+def exited(proc):
+    """Whether proc exited, without reaping it: until it is reaped its pid, the id of its process group,
+    cannot be reused."""
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def group_alive(pgid):
+    """Whether a process of group pgid other than a zombie is still running."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (IOError, OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+def end_group(proc, grace):
+    """End what is left of proc's process group (e.g. the redis-server of a Repository that was killed):
+    SIGTERM, SIGKILL after grace seconds; then reap proc."""
+    deadline, signalled = time.monotonic() + grace, None
+    for _ in range(int(grace * 10) + 50):  # bounded: grace, then a few seconds for SIGKILL to land
+        if not group_alive(proc.pid):
+            break
+        sig = signal.SIGTERM if time.monotonic() < deadline else signal.SIGKILL
+        if sig != signalled:
+            try:
+                os.killpg(proc.pid, sig)
+            except OSError:
+                break
+            signalled = sig
+        time.sleep(0.1)
+    proc.wait()
+
+
 def run(name):
     with open(spec_path(name)) as f:
         spec = json.load(f)
@@ -101,25 +156,27 @@ def run(name):
 
     def on_term(signum, frame):
         stopping.append(signum)
-        if child[0] and child[0].poll() is None:
-            child[0].terminate()
+        if child[0] is not None and child[0].returncode is None:  # not reaped: the pid is still the child's
+            try:
+                os.kill(child[0].pid, signal.SIGTERM)
+            except OSError:
+                pass
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     restarts, backoff = 0, 1
     while not stopping:
         started = time.monotonic()
+        # Each run of the command leads its own process group, so whatever it started goes with it.
         child[0] = subprocess.Popen(spec["argv"], env=env, cwd=spec.get("workdir") or "/", stdin=subprocess.DEVNULL,
-                                    stdout=log, stderr=log)
+                                    stdout=log, stderr=log, preexec_fn=os.setpgrp)
         with open(state_path(name), "w") as f:
             json.dump({"pid": os.getpid(), "child": child[0].pid, "digest": wanted, "restarts": restarts}, f)
-        while child[0].poll() is None:
-            try:
-                child[0].wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                pass
+        while not stopping and not exited(child[0]):
+            time.sleep(0.2)
         if stopping:
             break
+        end_group(child[0], 3)
         restarts += 1
         backoff = 1 if time.monotonic() - started > 60 else min(backoff * 2, MAX_BACKOFF)
         log.write(("fog_supervise: %s exited with %s; restart %d in %d s\n"
@@ -128,11 +185,16 @@ def run(name):
             if stopping:
                 break
             time.sleep(0.1)
-    if child[0] and child[0].poll() is None:
-        try:
-            child[0].wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child[0].kill()
+    # Stopping: SIGTERM to the command (again: a signal that came just before the start reached the previous
+    # run), 10 s for it to stop what it started, then the rest of its group.
+    if child[0] is not None and child[0].returncode is None:
+        if not exited(child[0]):
+            os.kill(child[0].pid, signal.SIGTERM)
+        for _ in range(100):
+            if exited(child[0]):
+                break
+            time.sleep(0.1)
+        end_group(child[0], 3 if exited(child[0]) else 0)
     try:
         os.unlink(state_path(name))
     except OSError:
@@ -156,14 +218,15 @@ def main(argv):
         running = [f[:-6] for f in os.listdir(RUN) if f.endswith(".state")] if os.path.isdir(RUN) else []
         gone = sorted(n for n in set(known + running) - keep if n.startswith(prefix))
         stopped = [n for n in gone if stop(n)]
-        for n in gone:
-            try:
-                os.unlink(spec_path(n))
-            except OSError:
-                pass
+        for n in gone:  # the spec, and the state a supervisor killed without its cleanup left behind
+            for path in (spec_path(n), state_path(n)):
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
         print(json.dumps({"changed": bool(gone), "stopped": stopped, "removed": gone}))
     elif command == "status":
-        names = sorted(f[:-5] for f in os.listdir(SPECS)) if os.path.isdir(SPECS) else []
+        names = sorted(f[:-5] for f in os.listdir(SPECS) if f.endswith(".json")) if os.path.isdir(SPECS) else []
         print(json.dumps(dict((n, read_state(n)) for n in names)))
     elif command == "run":
         run(names[0])
