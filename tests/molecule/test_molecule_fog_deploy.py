@@ -9,53 +9,9 @@ edge (twice: the second run changes nothing), and removes the lab. Here: the gen
 appears nowhere in molecule's output.
 """
 import hashlib
-import os
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
-SCENARIO = "fog_deploy"
-TIMEOUT = 600  # seconds; a normal run takes about two minutes
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0, reason="the molecule lab needs root (network namespaces, mounts)"
-)
-
-
-def _molecule_env():
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(VENV_BIN), str(ROOT / ".venv" / "bin"), env.get("PATH", "")])
-    # molecule runs its playbooks with its own generated ansible.cfg; this one serves its startup checks.
-    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / "collections")
-    env["ANSIBLE_FORCE_COLOR"] = "0"
-    env["PY_COLORS"] = "0"
-    env["NO_COLOR"] = "1"
-    env.pop("MOLECULE_PROJECT_DIRECTORY", None)
-    return env
-
-
-def _molecule():
-    for candidate in (VENV_BIN / "molecule", ROOT / ".venv" / "bin" / "molecule"):
-        if candidate.exists():
-            return str(candidate)
-    found = shutil.which("molecule")
-    if not found:
-        pytest.fail("molecule is not installed: add molecule==26.10.0 to requirements.txt and run `make setup`.")
-    return found
-
-
-def _run(*args, timeout):
-    return subprocess.run(
-        [_molecule(), *args, "-s", SCENARIO], cwd=ROOT, env=_molecule_env(),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
-    )
+from tests.molecule.scenario import run_scenario
 
 
 def _password_leaks(out):
@@ -69,25 +25,7 @@ def _password_leaks(out):
 
 
 def test_molecule_fog_deploy():
-    try:
-        proc = _run("test", timeout=TIMEOUT)
-    except subprocess.TimeoutExpired as exc:
-        _run("destroy", timeout=300)  # never leave the fdt lab behind
-        out = exc.output or ""
-        out = out.decode(errors="replace") if isinstance(out, bytes) else out
-        pytest.fail("molecule test -s %s timed out after %d s:\n%s" % (SCENARIO, TIMEOUT, out[-6000:]))
-    assert proc.returncode == 0, "molecule test -s %s failed (exit %d):\n%s" % (
-        SCENARIO, proc.returncode, proc.stdout[-12000:])
-    # Every step of the sequence ran and succeeded (a scenario that silently skipped its checks would pass).
-    # (molecule prints "➜" on a terminal and ">" otherwise.)
-    for step in ("create", "prepare", "converge", "idempotence", "verify", "destroy"):
-        assert re.search(r"^%s (➜|>) %s: Executed: Successful$" % (SCENARIO, step), proc.stdout, re.M), (
-            "step %s did not run successfully:\n%s" % (step, proc.stdout[-6000:]))
-    # Stale state from an interrupted run makes molecule skip create/prepare against an old lab.
-    assert "Skipping, instances already" not in proc.stdout, (
-        "molecule skipped create/prepare (stale state): run `molecule destroy -s %s` and retry." % SCENARIO)
-    assert re.search(r"^%s\s+: actions=6\s+successful=6\s.*\sfailed=0$" % SCENARIO, proc.stdout, re.M), (
-        proc.stdout[-3000:])
+    out = run_scenario("fog_deploy", timeout=600)
     # The specs are written with no_log: neither the password nor a Repository URL with it is ever shown.
-    assert not re.search(r"redis://:[^@\s\"']+@", proc.stdout), "a Repository URL with its password was printed"
-    assert _password_leaks(proc.stdout) == [], "the Repository password appears in molecule's output"
+    assert not re.search(r"redis://:[^@\s\"']+@", out), "a Repository URL with its password was printed"
+    assert _password_leaks(out) == [], "the Repository password appears in molecule's output"
