@@ -1,4 +1,9 @@
-"""The OCR loop: newest frame -> change detection -> OCR -> a record when the text changed."""
+"""The OCR loop: newest frame -> change detection -> OCR -> a record when the text changed.
+
+With change detection a line would be read once, so one misread would stand for the whole line.
+After a change the loop therefore reads frames until two reads agree, at most CONFIRM_READS of
+them (then the most confident read wins): about two OCR calls per line instead of one per frame.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from .change import ChangeDetector
 from .ocr import OcrResult
 from .stats import ProcessorStats
 from .stream import LatestFrame
+
+CONFIRM_READS = 3
 
 
 class OcrPipeline:
@@ -34,6 +41,7 @@ class OcrPipeline:
     def _run(self) -> None:
         last_number = 0
         last_text = None
+        reads: list[OcrResult] = []  # reads of the current change not yet confirmed
         while not self.stop.is_set():
             frame = self.frames.take_newer(last_number, timeout=0.5)
             if frame is None:
@@ -41,9 +49,12 @@ class OcrPipeline:
             if frame.number > last_number + 1:
                 self.stats.add("frames_dropped_busy", frame.number - last_number - 1)
             last_number = frame.number
-            if self.detector is not None and not self.detector.is_new(frame.image):
-                self.stats.add("frames_unchanged")
-                continue
+            if self.detector is not None:
+                if self.detector.is_new(frame.image):
+                    reads = []
+                elif not reads:
+                    self.stats.add("frames_unchanged")
+                    continue
             self.stats.add("ocr_calls")
             try:
                 result = self.recognize(frame.image)
@@ -51,6 +62,10 @@ class OcrPipeline:
                 self.log.error("ocr_failed", frame=frame.number, reason=f"{type(error).__name__}: {error}")
                 self.stop.wait(1.0)
                 continue
+            if self.detector is not None:
+                result, reads = confirm(reads, result)
+                if result is None:
+                    continue
             # One record per change of text: a camera showing the same line sends it once.
             if not result.text or result.text == last_text:
                 continue
@@ -60,3 +75,16 @@ class OcrPipeline:
                           confidence=round(result.confidence, 1), captured_at=frame.captured_at)
             self.submit(TextRecord(self.camera, frame.captured_at, frame.number, result.text,
                                    round(result.confidence, 1)))
+
+
+def confirm(reads: list[OcrResult], result: OcrResult) -> tuple[OcrResult | None, list[OcrResult]]:
+    """The read to keep once two reads of a change agree (or CONFIRM_READS were made), else None.
+
+    Returns it with the reads still pending ([] once decided).
+    """
+    if any(r.text == result.text for r in reads):
+        return result, []
+    reads = reads + [result]
+    if len(reads) >= CONFIRM_READS:
+        return max(reads, key=lambda r: r.confidence), []
+    return None, reads
