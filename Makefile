@@ -10,7 +10,7 @@ REQUIREMENTS := requirements.txt $(wildcard apps/*/requirements.txt)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup apt venv npm contracts contracts-check test demo lab-down bench clean
+.PHONY: setup apt venv npm contracts contracts-check test demo gui lab-down bench clean
 
 setup: apt venv npm
 
@@ -49,6 +49,10 @@ demo: setup
 	$(ANSIBLE_PLAYBOOK) playbooks/lab_up.yml
 	$(ANSIBLE_PLAYBOOK) federate.yml
 	$(ANSIBLE_PLAYBOOK) playbooks/demo_report.yml
+
+# The Resource Selector GUI on loopback, for the lab's buyer (provider A).
+gui: setup
+	$(PY) -m apps.resource_selector --inventory inventories/lab
 
 lab-down:
 	$(ANSIBLE_PLAYBOOK) playbooks/lab_down.yml
