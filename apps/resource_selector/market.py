@@ -1,0 +1,199 @@
+"""The market and the buyer's reservations, read from the chain through the shared REB client.
+
+Offers are read once per block (every REB change is a transaction, so a new block is the only way
+they change) and kept in memory; pages, sorting and filters are then served without the chain.
+"""
+import threading
+import time
+from decimal import Decimal
+
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_market import offer_matches
+
+SORT_KEYS = {
+    "price": lambda o: o["price_per_hour"], "cpu": lambda o: o["cpu_millicores"],
+    "memory": lambda o: o["memory_mib"], "storage": lambda o: o["storage_gib"],
+    "region": lambda o: o["region"], "tier": lambda o: o["tier"], "id": lambda o: o["id"],
+}
+MAX_PER_PAGE = 200
+WEI_PER_ETH = Decimal(10) ** 18
+ENDED = ("rejected", "cancelled", "expired", "released", "settled")
+
+
+class BadInput(ValueError):
+    """A request parameter the API refuses; the message names it and says what is allowed."""
+
+
+class NotFound(LookupError):
+    pass
+
+
+def eth(wei):
+    """'0.001 ETH' from wei, exact."""
+    text = format(Decimal(int(wei)) / WEI_PER_ETH, "f")
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "%s ETH" % text
+
+
+def whole(params, name, minimum=0, maximum=None, default=None, unit="a whole number"):
+    """A whole-number query parameter within [minimum, maximum], or a BadInput naming it."""
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    text = str(raw).strip()
+    if not text.isdigit() or int(text) < minimum or (maximum is not None and int(text) > maximum):
+        bounds = "%d or more" % minimum if maximum is None else "from %d to %d" % (minimum, maximum)
+        raise BadInput("%s=%r is not valid: give %s %s." % (name, str(raw)[:40], unit, bounds))
+    return int(text)
+
+
+def parse_query(params):
+    """Filters, sort and page of GET /api/offers from its query parameters."""
+    sort = params.get("sort") or "price"
+    if sort not in SORT_KEYS:
+        raise BadInput("sort=%r is not valid: sort by one of %s." % (sort[:40], ", ".join(SORT_KEYS)))
+    order = params.get("order") or "asc"
+    if order not in ("asc", "desc"):
+        raise BadInput("order=%r is not valid: use asc or desc." % order[:40])
+    filters = {
+        "region": (params.get("region") or "").strip() or None,
+        "device": (params.get("device") or "").strip() or None,
+        "device_kind": (params.get("device_kind") or "").strip() or None,
+        "min_cpu_millicores": whole(params, "min_cpu", unit="millicores,"),
+        "min_memory_mib": whole(params, "min_memory", unit="MiB,"),
+        "max_price_per_hour": whole(params, "max_price", unit="wei per hour,"),
+        "state": "open",
+    }
+    return dict(filters=filters, sort=sort, order=order, page=whole(params, "page", 1, default=1),
+                per_page=whole(params, "per_page", 1, MAX_PER_PAGE, default=25))
+
+
+class Market:
+    def __init__(self, chain_params, buyer):
+        self.params = chain_params
+        self.buyer = buyer
+        self._lock = threading.Lock()
+        self._block = None
+        self._offers = []
+        self._by_id = {}
+        self._facets = {}
+        self._now = 0
+
+    def client(self):
+        return get_client(self.params)
+
+    def refresh(self):
+        """Offers as of the latest block (re-read only when a block was mined since)."""
+        with self._lock:
+            client = self.client()
+            block = client.w3.eth.get_block("latest")
+            if block["number"] != self._block:
+                offers = client.offers()
+                self._by_id = dict((o["id"], o) for o in offers)
+                self._offers = offers
+                open_offers = [o for o in offers if o["state"] == "open"]
+                self._facets = {
+                    "regions": sorted(set(o["region"] for o in open_offers)),
+                    "device_kinds": sorted(set(d["kind"] for o in open_offers for d in o["devices"])),
+                }
+                self._block = block["number"]
+            self._now = max(block["timestamp"], int(time.time()))
+            return self._offers
+
+    def offer(self, offer_id):
+        self.refresh()
+        offer = self._by_id.get(offer_id)
+        if offer is None:
+            raise NotFound("offer %d does not exist on this REB (%d offers); pick one from the market."
+                           % (offer_id, len(self._offers)))
+        return offer
+
+    def query(self, q, unmet=()):
+        offers = self.refresh()
+        hits = [o for o in offers if offer_matches(o, q["filters"])]
+        hits.sort(key=SORT_KEYS[q["sort"]], reverse=q["order"] == "desc")
+        total = len(hits)
+        pages = max(1, -(-total // q["per_page"]))
+        page = min(q["page"], pages)
+        first = (page - 1) * q["per_page"]
+        rows = [self.offer_view(o, unmet) for o in hits[first:first + q["per_page"]]]
+        return dict(total=total, page=page, pages=pages, per_page=q["per_page"], sort=q["sort"], order=q["order"],
+                    offers=rows, facets=self._facets, block=self._block)
+
+    def offer_view(self, offer, unmet=()):
+        """An offer for the page: prices as decimal strings (wei exceed JS numbers), display strings, and the
+        microservices whose unmet requirement it meets."""
+        view = dict(offer)
+        view["price_per_hour"] = str(offer["price_per_hour"])
+        view["price_eth"] = eth(offer["price_per_hour"])
+        view["meets"] = [u["microservice"] for u in unmet if offer_matches(offer, dict(u["offer_filters"],
+                                                                                       state="open"))]
+        return view
+
+    def matching(self, filters, limit=5):
+        """Open offers meeting an unmet requirement's filters, cheapest first."""
+        offers = self.refresh()
+        hits = sorted((o for o in offers if offer_matches(o, dict(filters, state="open"))),
+                      key=lambda o: (o["price_per_hour"], o["id"]))
+        return len(hits), [o["id"] for o in hits[:limit]]
+
+    def reservations(self):
+        """The buyer's reservations, newest first, with time left and cost so far."""
+        self.refresh()
+        client = self.client()
+        with self._lock:
+            mine = [r for r in client.reservations() if r["buyer"].lower() == self.buyer.lower()]
+            released = self._released_shares(client, [r["id"] for r in mine if r["state"] == "released"])
+        now = self._now
+        rows = []
+        for r in sorted(mine, key=lambda r: -r["id"]):
+            offer = self._by_id.get(r["offer_id"], {})
+            rows.append(dict(
+                id=r["id"], offer_id=r["offer_id"], state=r["state"], hours=r["hours"],
+                node_id=offer.get("node_id", ""), region=offer.get("region", ""),
+                escrow=str(r["escrow"]), escrow_eth=eth(r["escrow"]),
+                ends_at=r["ends_at"], accept_deadline=r["accept_deadline"],
+                time_left_s=_time_left(r, now), cost_so_far=str(_cost(r, now, released)),
+                cost_so_far_eth=eth(_cost(r, now, released)), access_endpoint=r["access_endpoint"],
+                releasable=r["state"] == "accepted"))
+        return dict(buyer=self.buyer, now=now, reservations=rows)
+
+    def reservation(self, reservation_id):
+        for r in self.reservations()["reservations"]:
+            if r["id"] == reservation_id:
+                return r
+        raise NotFound("reservation %d is not one of buyer %s's reservations; pick one from the list."
+                       % (reservation_id, self.buyer))
+
+    def _released_shares(self, client, ids):
+        """What the seller was paid for each released reservation (from ReservationReleased events)."""
+        if not ids:
+            return {}
+        try:
+            logs = client.contract.events.ReservationReleased().get_logs(from_block=0)
+        except Exception as e:  # reads are best effort here: the state is still shown
+            raise RebError("reading the REB's release events failed: %s" % str(e)[:200])
+        return dict((e["args"]["reservationId"], e["args"]["toSeller"]) for e in logs
+                    if e["args"]["reservationId"] in ids)
+
+
+def _time_left(r, now):
+    if r["state"] == "accepted":
+        return max(0, r["ends_at"] - now)
+    if r["state"] == "requested":
+        return max(0, r["accept_deadline"] - now)
+    return 0
+
+
+def _cost(r, now, released):
+    """Wei the buyer has spent: the seller's pro-rata share, as the contract computes it on release."""
+    if r["state"] == "accepted":
+        if now >= r["ends_at"]:
+            return r["escrow"]
+        return r["escrow"] * (now - r["accepted_at"]) // (r["ends_at"] - r["accepted_at"])
+    if r["state"] == "settled":
+        return r["escrow"]
+    if r["state"] == "released":
+        return released.get(r["id"], 0)
+    return 0

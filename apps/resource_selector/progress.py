@@ -1,0 +1,111 @@
+"""ansible-runner events as the page shows them: one line per task result, the current step of the six,
+and a failure as a sentence naming the task. Only named fields are passed on, never a task's whole result
+(which could hold anything a module returned)."""
+from datetime import datetime
+
+# The six steps of the DECENTER story (DESIGN.md) and the end of a rental.
+STEPS = [("publish", "1 Publish"), ("compose", "2 Compose"), ("check", "3 Check"), ("reserve", "4 Reserve"),
+         ("provision", "5 Provision"), ("deploy", "6 Deploy"), ("release", "End: release")]
+# Step of each play, by playbook and play position (reserve.yml: play 1 is the placement check).
+PLAY_STEPS = {
+    "reserve.yml": ["check", "reserve", "reserve"],
+    "provision.yml": ["provision"],
+    "deploy.yml": ["deploy"],
+    "release.yml": ["release"],
+}
+STATUS = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_skipped": "skipped",
+          "runner_on_unreachable": "unreachable"}
+MAX_MESSAGE = 600
+
+
+def step_of(playbook, play_index):
+    steps = PLAY_STEPS.get(playbook, [])
+    if not steps:
+        return None
+    return steps[min(play_index, len(steps) - 1)]
+
+
+def created_epoch(event):
+    """The event's creation time (set by ansible-runner's callback in ansible-playbook) in unix seconds."""
+    text = event.get("created")
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+class Translator:
+    """Turns the runner events of one playbook into page events (dicts) or None."""
+
+    def __init__(self, playbook):
+        self.playbook = playbook
+        self.play_index = -1
+        self.play = ""
+        self.step = step_of(playbook, 0)
+
+    def translate(self, event):
+        kind = event.get("event")
+        data = event.get("event_data") or {}
+        if kind == "playbook_on_play_start":
+            self.play_index += 1
+            self.play = str(data.get("play") or data.get("name") or "")
+            self.step = step_of(self.playbook, self.play_index)
+            return dict(type="play", playbook=self.playbook, play=self.play, step=self.step)
+        if kind in STATUS:
+            status = STATUS[kind]
+            res = data.get("res") or {}
+            if status == "ok" and res.get("changed"):
+                status = "changed"
+            if status == "failed" and data.get("ignore_errors"):
+                status = "ignored"
+            line = dict(type="task", playbook=self.playbook, play=self.play, step=self.step,
+                        task=str(data.get("task") or ""), host=str(data.get("host") or ""), status=status)
+            if status in ("failed", "unreachable"):
+                line["msg"] = failure_message(res)
+            return line
+        if kind == "playbook_on_stats":
+            counts = {}
+            for name in ("ok", "changed", "failures", "dark", "skipped", "rescued", "ignored"):
+                counts[name] = sum((data.get(name) or {}).values())
+            return dict(type="stats", playbook=self.playbook, counts=counts)
+        return None
+
+
+def failure_message(res):
+    """The module's own message of a failed task (REB modules and asserts write sentences), shortened."""
+    msg = res.get("msg")
+    if isinstance(msg, list):
+        msg = " ".join(str(m) for m in msg)
+    if not msg and res.get("results"):  # a loop: the first failed item's message
+        msg = next((failure_message(r) for r in res["results"] if isinstance(r, dict) and r.get("failed")), "")
+    if not msg:
+        msg = res.get("stderr") or res.get("reason") or ""
+    msg = " ".join(str(msg).split())
+    return msg[:MAX_MESSAGE] + ("..." if len(msg) > MAX_MESSAGE else "")
+
+
+def failure_sentence(kind, line):
+    """What failed, where, why, and what the operator can do."""
+    step = dict(STEPS).get(line.get("step"), line.get("playbook", ""))
+    where = "task \u201c%s\u201d on %s" % (line.get("task"), line.get("host"))
+    retry = ("press Reserve & federate again: finished steps are not repeated and nothing is paid twice"
+             if kind == "federate" else "press Release again: what is already undone is not repeated")
+    if line.get("status") == "unreachable":
+        return ("Step %s stopped: %s could not be reached (%s). Check that the host is up and reachable over "
+                "SSH (in the lab: playbooks/lab_up.yml), then %s." % (step, line.get("host"), line.get("msg")
+                                                                      or "no answer", retry))
+    return "Step %s failed at %s: %s Fix the cause, then %s." % (step, where, _sentence(line.get("msg")), retry)
+
+
+def exit_sentence(kind, playbook, rc, last_lines):
+    detail = " ".join(last_lines[-3:]) if last_lines else "no output"
+    return ("%s stopped with exit code %s before any task failed (%s). Check the inventory and the playbook "
+            "(run it by hand: ansible-playbook playbooks/%s), then try again."
+            % (playbook, rc, detail[:MAX_MESSAGE], playbook))
+
+
+def _sentence(text):
+    text = (text or "no message").strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
