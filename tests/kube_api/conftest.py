@@ -1,0 +1,1 @@
+from tests.support.kube_api import kube_api  # noqa: F401  (the fixture)
