@@ -35,7 +35,7 @@ options:
   offer_filters:
     description:
       - With O(state=requested) and no O(offer_id), reserve the best open offer matching these filters
-        (the options of M(decenter.fog.reb_offer_info), e.g. C(region), C(device), C(min_cpu_millicores)):
+        (the options of M(decenter.fog.reb_offer_info), e.g. C(region), C(device), C(min_cpu_millicores)) -
         the cheapest, ties to the one nearest O(near).
       - If the signing account already holds a live reservation on an offer matching them, that one is
         returned and nothing is paid.
