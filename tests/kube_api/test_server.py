@@ -64,11 +64,12 @@ def test_bootstrap_tokens_authenticate_until_they_expire(kube_api):
     now = datetime.datetime.now(datetime.timezone.utc)
     live = _bootstrap_secret("abcdef", "0123456789abcdef", now + datetime.timedelta(hours=1))
     assert kube_api.request("POST", "/api/v1/namespaces/kube-system/secrets", live)[0] == 201
-    assert kube_api.request("GET", "/api/v1/nodes", token="abcdef.0123456789abcdef")[0] == 200
-    assert kube_api.request("GET", "/api/v1/nodes", token="abcdef.0123456789abcdee")[0] == 401
+    # Authenticated (404: allowed, no such Node) versus rejected (401) with a wrong secret.
+    assert kube_api.request("GET", "/api/v1/nodes/keti", token="abcdef.0123456789abcdef")[0] == 404
+    assert kube_api.request("GET", "/api/v1/nodes/keti", token="abcdef.0123456789abcdee")[0] == 401
     expired = _bootstrap_secret("zyxwvu", "0123456789abcdef", now - datetime.timedelta(seconds=1))
     assert kube_api.request("POST", "/api/v1/namespaces/kube-system/secrets", expired)[0] == 201
-    assert kube_api.request("GET", "/api/v1/nodes", token="zyxwvu.0123456789abcdef")[0] == 401
+    assert kube_api.request("GET", "/api/v1/nodes/keti", token="zyxwvu.0123456789abcdef")[0] == 401
     # The token cleaner removed the expired Secret.
     assert kube_api.request("GET", "/api/v1/namespaces/kube-system/secrets/bootstrap-token-zyxwvu")[0] == 404
 
@@ -177,3 +178,51 @@ def test_state_survives_a_restart(tmp_path):
         assert second.token == first.token
     finally:
         second.stop()
+
+
+def _verify_detached_jws(jws, payload, secret):
+    import hashlib
+    import hmac
+    header, empty, signature = jws.split(".")
+    assert empty == ""
+    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()  # noqa: E731
+    assert json.loads(base64.urlsafe_b64decode(header + "==")) == {"alg": "HS256", "kid": "abcdef"}
+    expected = hmac.new(secret.encode(), ("%s.%s" % (header, b64(payload.encode()))).encode(), hashlib.sha256)
+    return signature == b64(expected.digest())
+
+
+def test_bootstrap_users_are_limited_and_cluster_info_is_signed(kube_api):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    secret = _bootstrap_secret("abcdef", "0123456789abcdef", now + datetime.timedelta(hours=1))
+    kube_api.request("POST", "/api/v1/namespaces/kube-system/secrets", secret)
+    token = "abcdef.0123456789abcdef"
+    assert kube_api.request("POST", "/api/v1/nodes", {"metadata": {"name": "keti"}}, token=token)[0] == 201
+    assert kube_api.request("GET", "/api/v1/nodes/keti", token=token)[0] == 200
+    status, denied = kube_api.request("GET", "/api/v1/namespaces/kube-system/secrets", token=token)
+    assert (status, denied["reason"]) == (403, "Forbidden")
+    info = kube_api.request("GET", "/api/v1/namespaces/kube-public/configmaps/cluster-info", token="")[1]["data"]
+    assert _verify_detached_jws(info["jws-kubeconfig-abcdef"], info["kubeconfig"], "0123456789abcdef")
+    assert not _verify_detached_jws(info["jws-kubeconfig-abcdef"], info["kubeconfig"], "0123456789abcdee")
+    kube_api.request("DELETE", "/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef")
+    info = kube_api.request("GET", "/api/v1/namespaces/kube-public/configmaps/cluster-info", token="")[1]["data"]
+    assert "jws-kubeconfig-abcdef" not in info
+    assert kube_api.request("GET", "/api/v1/nodes/keti", token=token)[0] == 401
+
+
+def test_cli_options_for_the_join_path(tmp_path):
+    from tests.support.kube_api import KubeApi
+    ca_copy = tmp_path / "pki" / "ca.crt"
+    server = KubeApi(tmp_path / "state", extra_args=["--san", "10.94.0.1", "--san", "kjt-cp", "--node-ready", "never",
+                                                     "--kubernetes-version", "v1.30.2", "--ca-cert", str(ca_copy)])
+    try:
+        from cryptography import x509
+        cert = x509.load_pem_x509_certificate((tmp_path / "state" / "server.crt").read_bytes())
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert "kjt-cp" in sans.get_values_for_type(x509.DNSName)
+        assert "10.94.0.1" in [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)]
+        assert ca_copy.read_bytes() == open(server.ca, "rb").read()
+        assert server.request("GET", "/version")[1]["gitVersion"] == "v1.30.2"
+        node = server.request("POST", "/api/v1/nodes", {"metadata": {"name": "n1"}})[1]
+        assert [c["status"] for c in node["status"]["conditions"] if c["type"] == "Ready"] == ["False"]
+    finally:
+        server.stop()

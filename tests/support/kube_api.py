@@ -68,10 +68,11 @@ class KubeApi:
             return False
 
     def request(self, method, path, body=None, token=None, content_type="application/json"):
-        """(status, parsed JSON) of one request, authenticated with `token` (default: the admin token)."""
+        """(status, parsed JSON) of one request with `token` (default: the admin token; "": anonymous)."""
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method)
-        req.add_header("Authorization", "Bearer %s" % (self.token if token is None else token))
+        if token != "":  # "" sends no Authorization header: an anonymous request
+            req.add_header("Authorization", "Bearer %s" % (self.token if token is None else token))
         if data is not None:
             req.add_header("Content-Type", content_type)
         try:

@@ -12,10 +12,11 @@ What it serves:
   strategic merge approximated as kube_api_patch documents, JSON patch, server-side apply served as a
   strategic merge), DELETE; labelSelector/fieldSelector; watch (bounded by timeoutSeconds); dryRun=All;
   subresources status and pods/eviction;
-- authentication: `Authorization: Bearer <token>` for the configured tokens, or a bootstrap token
-  `<id>.<secret>` whose Secret exists in kube-system (as the real bootstrap authenticator does);
+- authentication: `Authorization: Bearer <token>` for the configured (admin) tokens, or a bootstrap token
+  `<id>.<secret>` whose live Secret exists in kube-system (as the real bootstrap authenticator checks);
   anonymous requests get 401, except /version, /healthz, /livez, /readyz and the kube-public/cluster-info
-  ConfigMap (open to anonymous users on a real kubeadm cluster);
+  ConfigMap (open to anonymous users on a real kubeadm cluster); a bootstrap-token user may read
+  discovery and cluster-info and create/read Nodes, anything else is 403 (no RBAC objects otherwise);
 - TLS with a generated CA (kube_api_tls): clients verify the certificate for real;
 - seeds: namespaces default, kube-system, kube-public, kube-node-lease; kube-public/cluster-info with a
   kubeconfig holding the CA; kube-system/kubeadm-config; optional Nodes (--node);
@@ -26,7 +27,6 @@ Run: python -m tests.support.kube_api_server --state-dir DIR [--port 0] (see --h
 DIR/server.json (url, port, ca, kubeconfig, control token path) once it listens, and DIR/kubeconfig.
 """
 import argparse
-import base64
 import json
 import os
 import re
@@ -46,7 +46,7 @@ import yaml
 from tests.support import kube_api_resources as kr
 from tests.support import kube_api_tls
 from tests.support.kube_api_selectors import SelectorError, field_matcher, label_matcher
-from tests.support.kube_api_store import BOOTSTRAP_TYPE, ApiError, Store
+from tests.support.kube_api_store import ApiError, Store
 
 DEFAULT_VERSION = "1.31.4"
 MAX_WATCH_SECONDS = 60
@@ -98,8 +98,11 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "kube-api-test-server"
 
     # -- plumbing --------------------------------------------------------------------------------
-    def log_message(self, fmt, *args):  # the request line only: never headers (they carry the token)
-        sys.stderr.write("kube-api-test-server %s %s\n" % (self.address_string(), fmt % args))
+    identity = "-"
+
+    def log_message(self, fmt, *args):  # request line, caller and status: never headers (they carry the token)
+        sys.stderr.write("kube-api-test-server %s user=%s %s\n" % (self.address_string(), self.identity or "rejected",
+                                                                   fmt % args))
 
     def _send(self, code, doc):
         body = json.dumps(doc).encode()
@@ -126,26 +129,37 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, yaml.YAMLError) as exc:
             raise ApiError(400, "BadRequest", "the request body is not valid JSON/YAML: %s" % exc)
 
-    def _authenticated(self, path):
+    def _identity(self):
+        """"admin", "system:bootstrap:<id>" or "anonymous" for the request's bearer token."""
         auth = self.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
             token = auth[len("Bearer "):].strip()
-            if token in self.server.tokens or self._bootstrap_token_valid(token):
-                return True
-        return path in ANONYMOUS_PATHS or (self.command == "GET" and path == CLUSTER_INFO)
+            if token in self.server.tokens:
+                return "admin"
+            if BOOTSTRAP_TOKEN_RE.match(token):
+                token_id = self.server.store.bootstrap_token_user(token)
+                if token_id:
+                    return "system:bootstrap:" + token_id
+            return None  # a token was sent and rejected (unknown, revoked or expired): 401
+        return "anonymous"
 
-    def _bootstrap_token_valid(self, token):
-        m = BOOTSTRAP_TOKEN_RE.match(token)
-        if not m:
-            return False
-        res = kr.BY_KEY[("", "secrets")]
-        try:
-            secret = self.server.store.get(res, "kube-system", "bootstrap-token-" + m.group(1))
-        except ApiError:
-            return False  # expired tokens are gone: the store's token cleaner deleted them
-        data = {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
-        return (secret.get("type") == BOOTSTRAP_TYPE and data.get("token-id") == m.group(1)
-                and data.get("token-secret") == m.group(2) and data.get("usage-bootstrap-authentication") == "true")
+    def _authorise(self, identity, path):
+        """Raise 401/403 as a kubeadm cluster's default RBAC would for these callers (no RBAC objects)."""
+        if identity is None:
+            raise ApiError(401, "Unauthorized", "Unauthorized")
+        if identity == "admin" or path in ANONYMOUS_PATHS or (self.command == "GET" and path == CLUSTER_INFO):
+            return
+        if identity == "anonymous":
+            raise ApiError(401, "Unauthorized", "Unauthorized")
+        # Bootstrap tokens: discovery, and creating/reading Nodes (stand-in for the kubelet's TLS bootstrap).
+        if self.command == "GET" and (path in ("/api", "/apis", "/api/v1") or path.startswith("/apis/")
+                                      and path.count("/") <= 3):
+            return
+        if (self.command == "POST" and path == "/api/v1/nodes") or (
+                self.command == "GET" and re.fullmatch(r"/api/v1/nodes/[^/]+", path)):
+            return
+        raise ApiError(403, "Forbidden", 'User "%s" cannot %s resource at %s (bootstrap tokens may only '
+                       "read cluster-info and create or read Nodes)" % (identity, self.command.lower(), path))
 
     # -- dispatch --------------------------------------------------------------------------------
     def do_GET(self):
@@ -170,9 +184,12 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if path == "/testserver/control":
                 return self._control()
-            if not self._authenticated(path):
+            self.identity = self._identity()
+            try:
+                self._authorise(self.identity, path)
+            except ApiError:
                 self._body()  # drain it, so the connection can be reused
-                raise ApiError(401, "Unauthorized", "Unauthorized")
+                raise
             rule = self.server.take_failure(self.command, path)
             if rule:
                 self._body()
@@ -371,11 +388,17 @@ def parse_args(argv=None):
                    help="seed a Node with labels, e.g. --node povo,region=POVO,tier=1 (repeatable)")
     p.add_argument("--never-ready", action="append", default=[], metavar="NODE",
                    help="this Node never becomes Ready (repeatable)")
-    p.add_argument("--nodes-not-ready", action="store_true", help="Nodes are not Ready unless a knob says so")
+    p.add_argument("--nodes-not-ready", action="store_true", help="same as --node-ready never")
     p.add_argument("--deployment-readiness", choices=("schedulable", "always"), default=None,
                    help="schedulable (default): a Deployment is available when a Ready node matches its "
                         "nodeSelector; always: at once")
-    p.add_argument("--k8s-version", default=DEFAULT_VERSION, help="version served on /version (default %(default)s)")
+    p.add_argument("--node-ready", choices=("immediately", "never"), default=None,
+                   help="Ready condition of every Node (default immediately); --never-ready picks single nodes")
+    p.add_argument("--k8s-version", "--kubernetes-version", dest="k8s_version", default=DEFAULT_VERSION,
+                   help="version served on /version, with or without a leading v (default %(default)s)")
+    p.add_argument("--san", action="append", default=[], metavar="IP_OR_NAME",
+                   help="extra subject alternative name of the server certificate (repeatable)")
+    p.add_argument("--ca-cert", metavar="PATH", help="also write the CA certificate (PEM) here")
     p.add_argument("--ephemeral", action="store_true", help="keep objects in memory only (no objects.json)")
     return p.parse_args(argv)
 
@@ -390,7 +413,8 @@ def main(argv=None):
     args = parse_args(argv)
     state = Path(args.state_dir)
     state.mkdir(parents=True, exist_ok=True)
-    hosts = ["127.0.0.1", "localhost"] + ([args.listen] if args.listen not in ("127.0.0.1", "0.0.0.0") else [])
+    args.k8s_version = args.k8s_version.lstrip("v")
+    hosts = ["127.0.0.1", "localhost"] + ([args.listen] if args.listen != "0.0.0.0" else []) + args.san
     ca_crt, crt, key = kube_api_tls.ensure_pki(state, hosts)
     tokens = list(args.token)
     if not tokens and os.environ.get("KUBE_TEST_SERVER_TOKEN"):
@@ -407,12 +431,15 @@ def main(argv=None):
     knobs = {"version": args.k8s_version}
     if args.never_ready:
         knobs["node_ready"] = {n: False for n in args.never_ready}
-    if args.nodes_not_ready:
+    if args.nodes_not_ready or args.node_ready == "never":
         knobs["default_node_ready"] = False
     if args.deployment_readiness:
         knobs["deployment_readiness"] = args.deployment_readiness
     if knobs:
         store.set_knobs(**knobs)
+    if args.ca_cert:
+        Path(args.ca_cert).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.ca_cert).write_bytes(ca_crt.read_bytes())
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(str(crt), str(key))

@@ -14,9 +14,13 @@ What stands in for controllers and kubelets (clearly simulated):
   default, "schedulable") when a Ready, schedulable Node matches the pod template's nodeSelector.
   No ReplicaSets or Pods are created for them.
 - Bootstrap token Secrets (kube-system, type bootstrap.kubernetes.io/token) are deleted once their
-  `expiration` has passed, as the token cleaner does.
+  `expiration` has passed, as the token cleaner does; the bootstrap signer keeps one
+  `jws-kubeconfig-<token-id>` detached JWS (HS256 over the kubeconfig, key = token-secret) in
+  kube-public/cluster-info for each live token with `usage-bootstrap-signing: "true"`.
 """
 import base64
+import hashlib
+import hmac
 import copy
 import datetime
 import ipaddress
@@ -249,9 +253,54 @@ class Store:
                 self._next_rv()
                 self._record("DELETED", kr.BY_KEY[("", "secrets")], obj)
 
+    def _bootstrap_tokens(self):
+        """{token-id: decoded data} of the bootstrap token Secrets in kube-system."""
+        tokens = {}
+        for key, obj in self.objects.items():
+            if key[1] == "secrets" and key[2] == "kube-system" and obj.get("type") == BOOTSTRAP_TYPE:
+                data = {k: base64.b64decode(v).decode(errors="replace") for k, v in (obj.get("data") or {}).items()}
+                if key[3] == "bootstrap-token-" + data.get("token-id", ""):
+                    tokens[data["token-id"]] = data
+        return tokens
+
+    def bootstrap_token_user(self, token):
+        """The token id if `token` (<id>.<secret>) is a live bootstrap token for authentication, else None."""
+        token_id, _, secret = token.partition(".")
+        with self.lock:
+            self._expire_bootstrap_tokens()
+            data = self._bootstrap_tokens().get(token_id)
+        if data and hmac.compare_digest(data.get("token-secret", ""), secret) \
+                and data.get("usage-bootstrap-authentication") == "true":
+            return token_id
+        return None
+
+    @staticmethod
+    def _detached_jws(payload, key_id, secret):
+        def b64(raw):
+            return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        header = b64(json.dumps({"alg": "HS256", "kid": key_id}, separators=(",", ":")).encode())
+        signature = hmac.new(secret.encode(), ("%s.%s" % (header, b64(payload.encode()))).encode(),
+                             hashlib.sha256).digest()
+        return "%s..%s" % (header, b64(signature))
+
+    def _sign_cluster_info(self):
+        info = self.objects.get(("", "configmaps", "kube-public", "cluster-info"))
+        if info is None or "kubeconfig" not in (info.get("data") or {}):
+            return
+        data = {k: v for k, v in info["data"].items() if not k.startswith("jws-kubeconfig-")}
+        for token_id, token in self._bootstrap_tokens().items():
+            if token.get("usage-bootstrap-signing") == "true" and token.get("token-secret"):
+                data["jws-kubeconfig-" + token_id] = self._detached_jws(data["kubeconfig"], token_id,
+                                                                        token["token-secret"])
+        if data != info["data"]:
+            info["data"] = data
+            info["metadata"]["resourceVersion"] = self._next_rv()
+            self._record("MODIFIED", kr.BY_KEY[("", "configmaps")], info)
+
     def reconcile(self):
         """Run the simulated controllers; writes only what changed. Call with the lock held."""
         self._expire_bootstrap_tokens()
+        self._sign_cluster_info()
         for kind, compute in (("nodes", self._node_status), ("deployments", self._deployment_status)):
             for key, obj in list(self.objects.items()):
                 if key[1] != kind:

@@ -27,43 +27,52 @@ def _key_pem(key):
                              serialization.NoEncryption())
 
 
+def _new_ca(now):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes-test-ca")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    return cert, key
+
+
 def ensure_pki(state_dir, hosts=("127.0.0.1", "localhost")):
-    """Create ca.crt, server.crt and server.key in state_dir unless they exist. Returns their paths."""
+    """The CA (created once: ca.crt, ca.key) and a server certificate for `hosts`, issued anew at every start
+    (server.crt, server.key) so the SANs always match the command line. Returns the three paths."""
     state_dir = Path(state_dir)
-    ca_crt, crt, key_path = state_dir / "ca.crt", state_dir / "server.crt", state_dir / "server.key"
-    if ca_crt.exists() and crt.exists() and key_path.exists():
-        return ca_crt, crt, key_path
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ca_crt, ca_key_path = state_dir / "ca.crt", state_dir / "ca.key"
+    crt, key_path = state_dir / "server.crt", state_dir / "server.key"
     now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes-test-ca")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=30))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
+    if ca_crt.exists() and ca_key_path.exists():
+        ca = x509.load_pem_x509_certificate(ca_crt.read_bytes())
+        ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+    else:
+        ca, ca_key = _new_ca(now)
+        ca_crt.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        _write_private(ca_key_path, _key_pem(ca_key))
     key = ec.generate_private_key(ec.SECP256R1())
     sans = []
-    for h in list(hosts) + ["kubernetes", "kubernetes.default", "kubernetes.default.svc"]:
+    for h in dict.fromkeys(list(hosts) + ["kubernetes", "kubernetes.default", "kubernetes.default.svc"]):
         try:
             sans.append(x509.IPAddress(ipaddress.ip_address(h)))
         except ValueError:
             sans.append(x509.DNSName(h))
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=30))
             .add_extension(x509.SubjectAlternativeName(sans), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256()))
-    state_dir.mkdir(parents=True, exist_ok=True)
-    ca_crt.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    _write_private(state_dir / "ca.key", _key_pem(ca_key))
     crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     _write_private(key_path, _key_pem(key))
     return ca_crt, crt, key_path
