@@ -118,3 +118,24 @@ def kube_api(tmp_path):
     server = KubeApi(tmp_path / "kube-api")
     yield server
     server.stop()
+
+
+def run_playbook(playbook, extra_vars=None, env=None, timeout=300):
+    """Run ansible-playbook on localhost (repo's ansible.cfg and collections); returns (rc, recap, output).
+
+    recap is {"ok": n, "changed": n, "failed": n, ...} for localhost, or {} if the play did not get that far.
+    """
+    import re
+    full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
+                    ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"),
+                    PATH=str(ROOT / ".venv" / "bin") + os.pathsep + os.environ.get("PATH", ""))
+    full_env.update(env or {})
+    cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook),
+           "-e", "ansible_python_interpreter=%s" % sys.executable]  # the venv's python has kubernetes
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)
+    out = proc.stdout + proc.stderr
+    m = re.search(r"^localhost\s+:\s+(.*)$", out, re.M)
+    recap = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))} if m else {}
+    return proc.returncode, recap, out

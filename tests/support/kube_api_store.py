@@ -11,8 +11,8 @@ What stands in for controllers and kubelets (clearly simulated):
 - Nodes: conditions Ready=True unless a knob says the node is never Ready (`node_ready`).
 - Pods: phase Running once bound to a node (spec.nodeName), Pending otherwise; eviction deletes.
 - Deployments: status computed at once: available when `deployment_readiness` is "always", or (the
-  default, "schedulable") when a Ready, schedulable Node matches the pod template's nodeSelector.
-  No ReplicaSets or Pods are created for them.
+  default, "schedulable") when a Ready Node matches the pod template's nodeSelector (cordoning is
+  ignored). No ReplicaSets or Pods are created for them.
 - Bootstrap token Secrets (kube-system, type bootstrap.kubernetes.io/token) are deleted once their
   `expiration` has passed, as the token cleaner does; the bootstrap signer keeps one
   `jws-kubeconfig-<token-id>` detached JWS (HS256 over the kubeconfig, key = token-secret) in
@@ -200,10 +200,11 @@ class Store:
             info.setdefault(field, value)  # what a kubelet reports; the kubernetes client requires them all
         return status
 
-    def _schedulable_nodes(self):
+    def _ready_nodes(self):
+        # Cordoning (spec.unschedulable) is ignored: it does not stop running Pods, and no Pods are simulated.
         nodes = []
         for key, node in self.objects.items():
-            if key[1] != "nodes" or (node.get("spec") or {}).get("unschedulable"):
+            if key[1] != "nodes":
                 continue
             if any(c.get("type") == "Ready" and c.get("status") == "True"
                    for c in (node.get("status") or {}).get("conditions") or []):
@@ -218,7 +219,7 @@ class Store:
             ready = replicas
         else:
             fits = any(all((n["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
-                       for n in self._schedulable_nodes())
+                       for n in self._ready_nodes())
             ready = replicas if fits else 0
         available = ready >= replicas
         status = {"observedGeneration": dep["metadata"].get("generation", 1), "replicas": replicas,
