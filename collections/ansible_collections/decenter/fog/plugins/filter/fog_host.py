@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
@@ -11,7 +12,7 @@ description:
     C(fog_cpu_millicores), C(fog_memory_mib), C(fog_storage_gib), C(fog_devices) and C(fog_location)
     to the O(decenter.fog.fog_placement#module:hosts) entry of that host.
 version_added: 0.1.0
-author: decenter-fog contributors
+author: decenter-fog contributors (@decenter-fog)
 positional: _input
 options:
   _input:

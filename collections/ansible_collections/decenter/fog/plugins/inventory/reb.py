@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
@@ -16,7 +17,7 @@ description:
   - Everything read from the chain is marked unsafe, so it is never evaluated as a template.
   - The configuration file name must end in C(reb.yml) or C(reb.yaml), for example C(lab.reb.yml).
 version_added: 0.1.0
-author: decenter-fog contributors
+author: decenter-fog contributors (@decenter-fog)
 options:
   plugin:
     description: Marks this file as a configuration of this plugin.
@@ -67,7 +68,7 @@ options:
   view:
     description:
       - V(market) lists the offers of the market that pass the filters below.
-      - V(buyer) lists the nodes rented by O(buyer) (or the account of O(private_key)): its accepted reservations.
+      - V(buyer) lists the nodes rented by O(buyer) (or the account of O(private_key)), that is its accepted reservations.
     type: str
     choices: [market, buyer]
     default: market

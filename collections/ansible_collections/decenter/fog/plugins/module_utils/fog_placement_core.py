@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 """Placement of a FogAtlas-like application on fog hosts (pure Python, no Ansible import).
 
 The application descriptor (apps/<app>/app.yml) names external endpoints (devices such as cameras,
@@ -303,8 +304,8 @@ def validate_hosts(hosts):
                 raise PlacementError("host %s has no %s: give its capacity (cpu_millicores, memory_mib)."
                                      % (name, key))
             host[key] = _number(raw[key], where, key)
-        host["storage_gib"] = None if raw.get("storage_gib") is None else _number(raw["storage_gib"], where,
-                                                                                   "storage_gib")
+        storage = raw.get("storage_gib")
+        host["storage_gib"] = None if storage is None else _number(storage, where, "storage_gib")
         devices = raw.get("devices") or []
         if not isinstance(devices, (list, tuple)):
             raise PlacementError("host %s: devices must be a list such as [\"cam1:camera\"], got %s."
@@ -493,18 +494,17 @@ class _Placer(object):
             if link is None:
                 continue
             if flow["latency_ms"] is not None and link["latency_ms"] > flow["latency_ms"]:
-                return peer, peer_region, "latency", ("%s (%s) is %s ms from %s, the data flow %s -> %s allows %s ms"
-                                           % (host["name"], host["region"], _fmt(link["latency_ms"]),
-                                              peer_region, flow["source"], flow["destination"],
-                                              _fmt(flow["latency_ms"])))
+                why = ("%s (%s) is %s ms from %s, the data flow %s -> %s allows %s ms"
+                       % (host["name"], host["region"], _fmt(link["latency_ms"]), peer_region, flow["source"],
+                          flow["destination"], _fmt(flow["latency_ms"])))
+                return peer, peer_region, "latency", why
             if link["bandwidth_kbps"] is not None and flow["bandwidth_kbps"]:
                 extra[key] = extra.get(key, 0.0) + flow["bandwidth_kbps"]
                 left = link["bandwidth_kbps"] - self.link_used[key]
                 if extra[key] > left:
-                    return peer, peer_region, "bandwidth", ("the link %s - %s has %s kbps left, the data flows of %s "
-                                                            "need %s"
-                                               % (host["region"], peer_region, _fmt(left), ms["name"],
-                                                  _fmt(extra[key])))
+                    why = ("the link %s - %s has %s kbps left, the data flows of %s need %s"
+                           % (host["region"], peer_region, _fmt(left), ms["name"], _fmt(extra[key])))
+                    return peer, peer_region, "bandwidth", why
         return None
 
     # -- placing ------------------------------------------------------------------------------------------------

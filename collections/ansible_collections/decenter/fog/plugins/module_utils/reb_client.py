@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 """The one REB client: connection checks, reads, transactions and revert decoding (web3.py)."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -8,8 +9,7 @@ import time
 import traceback
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_artifact import REB_ARTIFACT
-from ansible_collections.decenter.fog.plugins.module_utils.reb_options import (  # noqa: F401 (re-exported)
-    CHAIN_OPTION_NAMES, chain_argument_spec)
+from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CHAIN_OPTION_NAMES
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
     RebError, offer_dict, reservation_dict, decode_struct_array, struct_kinds, OFFER_STATES, RESERVATION_STATES)
 
@@ -185,7 +185,7 @@ class RebClient(object):
         """
         value = kwargs.get("value", 0)
         fn = getattr(self.contract.functions, fn_name)(*args)
-        return self._send(lambda tx: fn.build_transaction(tx), value, fn_name, kwargs.get("check_mode", False))
+        return self._send(fn.build_transaction, value, fn_name, kwargs.get("check_mode", False))
 
     def deploy(self, accept_window):
         factory = self.w3.eth.contract(abi=self.abi, bytecode=REB_ARTIFACT["bytecode"])
@@ -232,8 +232,8 @@ class RebClient(object):
         balance = self.w3.eth.get_balance(self.account.address)
         if balance < needed:
             raise RebError("insufficient funds for %s: account %s holds %d wei but needs %d wei (%d value + gas). "
-                           "Fund the account or lower the hours." % (what, self.account.address, balance, needed,
-                                                                      value))
+                           "Fund the account or lower the hours."
+                           % (what, self.account.address, balance, needed, value))
 
     def _send_failure(self, what, error, value):
         text = _short(error)

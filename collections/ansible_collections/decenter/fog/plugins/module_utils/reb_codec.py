@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 """Conversions between what users write in Ansible and what the REB contract stores.
 
 Pure Python (no web3) so it is cheap to import and easy to unit test.
@@ -68,7 +69,7 @@ def device_string(device):
     if isinstance(device, dict):
         device = "%s:%s" % (device.get("id", ""), device.get("kind", ""))
     device = str(device).strip()
-    ident, _, kind = device.partition(":")
+    ident, dummy, kind = device.partition(":")
     if not ident or not kind or "," in device:
         raise RebError("device %r is not of the form '<id>:<kind>' (for example 'camkor1:camera')." % device)
     return device

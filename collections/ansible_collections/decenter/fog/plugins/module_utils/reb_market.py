@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 """Filtering and ranking of offers and reservations (pure Python, shared by modules and inventory)."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

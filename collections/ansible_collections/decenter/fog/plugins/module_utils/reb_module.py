@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 """Runs a REB module's `run(params, check_mode)` as a classic Ansible module.
 
 The same `run` functions are called in-process by the controller-side action plugins

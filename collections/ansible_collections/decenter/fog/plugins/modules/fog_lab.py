@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
@@ -18,7 +19,7 @@ description:
   - Idempotent; O(state=absent) kills every process in the lab's namespaces and removes namespaces and state.
   - Needs root (namespaces, mounts).
 version_added: 0.1.0
-author: decenter-fog contributors
+author: decenter-fog contributors (@decenter-fog)
 options:
   state:
     description: Wanted state of the lab.
@@ -80,10 +81,11 @@ hosts:
 import os
 import shutil
 import signal
-import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.decenter.fog.plugins.module_utils.fog_lab_daemon import spawn_detached
 
 PRIVATE_DIRS = {  # mount point in the host -> directory under the host's state dir
     "/run": "run",
@@ -133,7 +135,7 @@ class Lab(object):
             self.run(*args)
 
     def namespaces(self):
-        _, out = self.run("ip", "netns", "list")
+        dummy, out = self.run("ip", "netns", "list")
         return set(line.split()[0] for line in out.splitlines() if line.strip())
 
     def ns(self, name):
@@ -146,11 +148,11 @@ class Lab(object):
         return "%s-gw" % self.prefix
 
     def link_exists(self, ns, link):
-        rc, _ = self.run("ip", "-n", ns, "link", "show", link, ok_fail=True)
+        rc, dummy = self.run("ip", "-n", ns, "link", "show", link, ok_fail=True)
         return rc == 0
 
     def has_address(self, ns, link, cidr):
-        _, out = self.run("ip", "-n", ns, "-o", "addr", "show", "dev", link, ok_fail=True)
+        dummy, out = self.run("ip", "-n", ns, "-o", "addr", "show", "dev", link, ok_fail=True)
         return (" %s " % cidr) in out
 
     # ------------------------------------------------------------------ present
@@ -233,7 +235,7 @@ class Lab(object):
             if not self.m.check_mode:
                 self.start_sshd(ns, name, root)
         if os.path.exists(key + ".pub"):
-            _, out = self.run("ssh-keygen", "-l", "-f", key + ".pub")
+            dummy, out = self.run("ssh-keygen", "-l", "-f", key + ".pub")
             info["host_key_fingerprint"] = out.split()[1]
         return info
 
@@ -271,11 +273,9 @@ class Lab(object):
         # set -e: sshd must never start unless every private directory is in place.
         script = ("set -e; mkdir -p %s; %smkdir -p /run/sshd; hostname %s; "
                   "exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config" % (" ".join(points), mounts, name))
-        log = open(os.path.join(root, "sshd.log"), "ab")
-        subprocess.Popen(["ip", "netns", "exec", ns, "unshare", "--mount", "--uts", "--propagation", "private",
-                          "/bin/sh", "-c", script], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                         start_new_session=True, close_fds=True)
-        for _ in range(100):  # bounded: sshd writes its pid file within milliseconds
+        spawn_detached(["ip", "netns", "exec", ns, "unshare", "--mount", "--uts", "--propagation", "private",
+                        "/bin/sh", "-c", script], os.path.join(root, "sshd.log"))
+        for attempt in range(100):  # bounded: sshd writes its pid file within milliseconds
             if self.sshd_pid(root):
                 return
             time.sleep(0.05)
@@ -285,7 +285,7 @@ class Lab(object):
     def absent(self):
         ours = sorted(n for n in self.namespaces() if n.startswith(self.prefix + "-"))
         for ns in ours:
-            _, out = self.run("ip", "netns", "pids", ns, ok_fail=True)
+            dummy, out = self.run("ip", "netns", "pids", ns, ok_fail=True)
             pids = [int(x) for x in out.split()]
             if pids:
                 self.changed.append("processes of %s" % ns)
@@ -304,7 +304,7 @@ class Lab(object):
                     os.kill(pid, sig)
                 except OSError:
                     pass
-            for _ in range(50):  # bounded wait for the processes to go
+            for attempt in range(50):  # bounded wait for the processes to go
                 if not any(os.path.exists("/proc/%d" % pid) for pid in pids):
                     return
                 time.sleep(0.1)

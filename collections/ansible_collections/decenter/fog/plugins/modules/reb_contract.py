@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
@@ -12,7 +13,7 @@ description:
   - When O(contract_address) is given and holds the REB, nothing is deployed (the code is verified
     byte for byte, immutables masked). An address holding something else is an error, never overwritten.
 version_added: 0.1.0
-author: decenter-fog contributors
+author: decenter-fog contributors (@decenter-fog)
 options:
   accept_window:
     description: Seconds a seller has to accept or reject a reservation request before anyone may expire it.
@@ -52,7 +53,8 @@ transaction_hash:
   type: str
 '''
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client, tx_hash
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client, tx_hash
+from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
@@ -13,7 +14,7 @@ description:
     nothing; changed data updates the offer in place; O(state=absent) withdraws it.
   - An offer cannot change while a reservation holds it; the task then fails and says so.
 version_added: 0.1.0
-author: decenter-fog contributors
+author: decenter-fog contributors (@decenter-fog)
 options:
   node_id:
     description: Node name, unique among the seller's live offers.
@@ -115,7 +116,8 @@ transaction_hash:
   type: str
 '''
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client, tx_hash
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client, tx_hash
+from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
     AVAILABLE_FOREVER, RebError, offer_differences, offer_spec)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module

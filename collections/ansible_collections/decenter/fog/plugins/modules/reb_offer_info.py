@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
@@ -11,7 +12,7 @@ description:
   - Reads every offer through the REB's paginated view (a few calls for thousands of offers) and
     returns those matching all given filters, cheapest first (ties go to the offer nearest O(near)).
 version_added: 0.1.0
-author: decenter-fog contributors
+author: decenter-fog contributors (@decenter-fog)
 options:
   offer_id:
     description: Only this offer.
@@ -92,7 +93,8 @@ total:
   type: int
 '''
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import OFFER_FILTERS, offer_matches, rank_offers
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
@@ -19,7 +20,7 @@ description:
     O(state=settled) - ends a reservation whose time ran out (seller owed everything).
   - Funds are credited, never pushed; collect them with M(decenter.fog.reb_withdraw).
 version_added: 0.1.0
-author: decenter-fog contributors
+author: decenter-fog contributors (@decenter-fog)
 options:
   state:
     description: Wanted state of the reservation.
@@ -101,7 +102,8 @@ transaction_hash:
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client, tx_hash
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client, tx_hash
+from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
     ACTIVE_RESERVATION_STATES, RebError, ed25519_key_bytes, fingerprint_bytes)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import OFFER_FILTERS, offer_matches, rank_offers
@@ -167,8 +169,8 @@ def _request(client, params, check_mode):
         raise RebError("offer %d costs %d wei per hour, above max_price_per_hour=%d; nothing was reserved."
                        % (offer["id"], offer["price_per_hour"], params["max_price_per_hour"]))
     escrow = offer["price_per_hour"] * hours
-    result = dict(changed=True, offer=offer, reservation={"offer_id": offer["id"], "hours": hours, "escrow": escrow,
-                                                         "state": "requested"},
+    pending = {"offer_id": offer["id"], "hours": hours, "escrow": escrow, "state": "requested"}
+    result = dict(changed=True, offer=offer, reservation=pending,
                   diff=dict(before={}, after={"offer_id": offer["id"], "hours": hours, "escrow": escrow}))
     receipt = client.transact("reserve", offer["id"], hours, key, value=escrow, check_mode=check_mode)
     if receipt:
@@ -258,7 +260,7 @@ SPEC = dict(
         buyer_public_key=dict(type="str"),
         max_price_per_hour=dict(type="int"),
         access_endpoint=dict(type="str"),
-        host_key_fingerprint=dict(type="str"),
+        host_key_fingerprint=dict(type="str", no_log=False),  # a public fingerprint, recorded on chain
     ),
     mutually_exclusive=[("offer_id", "offer_filters")],
     required_if=[("state", "requested", ("offer_id", "offer_filters"), True),

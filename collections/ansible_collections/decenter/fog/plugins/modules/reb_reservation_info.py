@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
@@ -11,7 +12,7 @@ description:
   - Reads reservations through the REB's paginated view and returns those matching every filter.
   - O(buyer=self) or O(seller=self) select the reservations of the account of O(private_key).
 version_added: 0.1.0
-author: decenter-fog contributors
+author: decenter-fog contributors (@decenter-fog)
 options:
   reservation_id:
     description: Only this reservation.
@@ -56,7 +57,8 @@ owed:
   type: int
 '''
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
@@ -11,7 +12,7 @@ description:
   - Funds leave the REB only by pull. Sellers collect payments for time used, buyers their refunds.
   - Does nothing (and sends nothing) when nothing is owed, so reruns are safe.
 version_added: 0.1.0
-author: decenter-fog contributors
+author: decenter-fog contributors (@decenter-fog)
 extends_documentation_fragment:
   - decenter.fog.reb
   - decenter.fog.reb.attributes
@@ -38,7 +39,8 @@ transaction_hash:
   type: str
 '''
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_client import chain_argument_spec, get_client, tx_hash
+from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client, tx_hash
+from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
 
