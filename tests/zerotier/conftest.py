@@ -1,0 +1,192 @@
+"""Fixtures of the ZeroTier tests: HTTP stand-ins of the ZeroTier APIs on loopback (tests/support/zerotier_stand_in,
+real processes), and real `ansible-playbook` runs of the modules and the role against them.
+
+No ZeroTier controller or zerotier-one can run here: the stand-in speaks the documented APIs (Central v1, the
+self-hosted controller's /controller API, the zerotier-one service API), nothing more.
+"""
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = Path(sys.executable)
+ANSIBLE_PLAYBOOK = PYTHON.with_name("ansible-playbook")
+if not ANSIBLE_PLAYBOOK.exists():
+    ANSIBLE_PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
+HOST = "localhost"
+NWID = "1c33c1ced0000001"        # served by every controller stand-in of these tests
+UNKNOWN_NWID = "1c33c1ced0000bad"  # served by none
+ROUTE = "10.147.17.0/24"
+
+
+class StandIn:
+    """One stand-in process (`python -m tests.support.zerotier_stand_in`) on 127.0.0.1, port picked by the OS."""
+
+    def __init__(self, workdir, flavor, token=None, *args):
+        self.dir = Path(tempfile.mkdtemp(prefix="zt-%s-" % flavor, dir=str(workdir)))
+        self.flavor = flavor
+        cmd = [str(PYTHON), "-m", "tests.support.zerotier_stand_in", "--flavor", flavor, "--port", "0",
+               "--state-dir", str(self.dir / "state"), "--port-file", str(self.dir / "port")]
+        if token:  # Central issues tokens; a controller or node writes its own authtoken.secret
+            (self.dir / "token").write_text(token)
+            cmd += ["--token-file", str(self.dir / "token")]
+        self.log = open(str(self.dir / "log"), "w")
+        self.proc = subprocess.Popen(cmd + list(args), cwd=str(ROOT), stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(200):  # bounded: the stand-in binds within a few hundred ms
+            if (self.dir / "port").exists():
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError("stand-in exited: %s" % (self.dir / "log").read_text())
+            time.sleep(0.05)
+        else:
+            self.stop()
+            raise RuntimeError("stand-in did not start: %s" % (self.dir / "log").read_text())
+        self.port = int((self.dir / "port").read_text())
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.token = token or (self.dir / "state" / "authtoken.secret").read_text().strip()
+        self.token_file = str(self.dir / "token") if token else str(self.dir / "state" / "authtoken.secret")
+
+    def request(self, method, path, body=None):
+        """(status, JSON) of a direct request with the right token: the tests' independent view."""
+        headers = ({"Authorization": "token " + self.token} if self.flavor == "central"
+                   else {"X-ZT1-Auth": self.token})
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def member(self, nwid, node):
+        """The member as the stand-in holds it (None when it does not exist)."""
+        prefix = "/api/v1" if self.flavor == "central" else "/controller"
+        status, body = self.request("GET", "%s/network/%s/member/%s" % (prefix, nwid, node))
+        if status == 404:
+            return None
+        assert status == 200, (status, body)
+        return body.get("config", body) if self.flavor == "central" else body
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture
+def stand_ins(tmp_path):
+    """Start stand-ins with `stand_ins(flavor, token, *args)`; all are stopped after the test."""
+    started = []
+
+    def start(flavor, token=None, *args):
+        s = StandIn(tmp_path, flavor, token, *args)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+def controller_args():
+    return ["--network", "%s:lab:%s" % (NWID, ROUTE)]
+
+
+@pytest.fixture
+def central(stand_ins):
+    return stand_ins("central", "central-" + secrets.token_hex(16), *controller_args())
+
+
+@pytest.fixture
+def controller(stand_ins):
+    return stand_ins("controller", None, *controller_args())
+
+
+@pytest.fixture(params=["central", "controller"])
+def any_controller(request, stand_ins):
+    token = ("central-" + secrets.token_hex(16)) if request.param == "central" else None
+    return stand_ins(request.param, token, *controller_args())
+
+
+def api_url(stand_in):
+    return stand_in.url + ("/api/v1" if stand_in.flavor == "central" else "")
+
+
+class PlaybookRun:
+    """Outcome of one ansible-playbook process, with per-task results from the JSON callback."""
+
+    def __init__(self, proc, parsed):
+        self.rc = proc.returncode
+        self.output = proc.stdout + proc.stderr
+        self.parsed = parsed
+        # Role tasks are named "role : task"; tests name the task alone.
+        self.results = [(t["task"]["name"].split(" : ", 1)[-1], t["hosts"][HOST]) for p in parsed["plays"]
+                        for t in p["tasks"] if HOST in t["hosts"]]
+
+    def task(self, name):
+        found = [r for n, r in self.results if n == name]
+        assert len(found) == 1, "task %r ran %d times; tasks: %s" % (name, len(found), [n for n, _ in self.results])
+        return found[0]
+
+    @property
+    def stats(self):
+        return self.parsed["stats"][HOST]
+
+    def changed_tasks(self):
+        return [n for n, r in self.results if r.get("changed")]
+
+    def __repr__(self):
+        failed = dict((n, r.get("msg")) for n, r in self.results if r.get("failed"))
+        return "<PlaybookRun rc=%s stats=%s failed=%s>" % (self.rc, self.parsed.get("stats"), failed)
+
+
+def play(tasks, name="ZeroTier test play"):
+    """A one-play playbook on localhost; `tasks` is YAML text."""
+    return ("- name: %s\n  hosts: localhost\n  gather_facts: false\n  tasks:\n" % name
+            + textwrap.indent(textwrap.dedent(tasks).strip("\n"), "    ") + "\n")
+
+
+def run_playbook(playbook_text, extra_vars=None, env=None, args=(), secrets_=()):
+    """ansible-playbook from the repository root; fails on a traceback or on any of `secrets_` in the output."""
+    with tempfile.TemporaryDirectory(prefix="zt-playbook-") as tmp:
+        path = Path(tmp) / "playbook.yml"
+        path.write_text(playbook_text)
+        cmd = [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", "-c", "local", str(path)]
+        if extra_vars:
+            vars_file = Path(tmp) / "vars.json"
+            vars_file.write_text(json.dumps(extra_vars))
+            os.chmod(str(vars_file), 0o600)
+            cmd += ["-e", "@%s" % vars_file]
+        full_env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("ZEROTIER_", "ANSIBLE_")))
+        full_env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+                        ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0", PYTHONUNBUFFERED="1",
+                        ANSIBLE_PYTHON_INTERPRETER=str(PYTHON))
+        full_env.update(env or {})
+        proc = subprocess.run(cmd + list(args), cwd=str(ROOT), env=full_env, capture_output=True, text=True,
+                              timeout=300)
+    try:
+        parsed = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError("no JSON from ansible-playbook (rc %s):\n%s\n%s"
+                             % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+    run = PlaybookRun(proc, parsed)
+    assert "Traceback" not in run.output, run.output[-6000:]
+    for secret in secrets_:
+        assert secret not in run.output, "a token appears in the output of ansible-playbook"
+    return run
