@@ -75,10 +75,22 @@ def read_inventory(settings, timeout=120):
         raise InventoryError("ansible-inventory did not answer within %d s for %s." % (timeout, settings.inventory))
     if out.returncode != 0:
         raise InventoryError("ansible-inventory failed for %s: %s" % (settings.inventory, _last_line(out.stderr)))
-    data = json.loads(out.stdout)
+    data = _plain(json.loads(out.stdout))
     hostvars = data.get("_meta", {}).get("hostvars", {})
     groups = dict((k, v) for k, v in data.items() if k != "_meta")
     return {"hostvars": hostvars, "groups": groups}
+
+
+def _plain(value):
+    """Values as the plugins set them: ansible-inventory writes untrusted (unsafe) strings as
+    {"__ansible_unsafe": text}; the GUI treats every inventory value as data anyway."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return dict((k, _plain(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def group_hosts(inventory, group):

@@ -81,22 +81,28 @@ def failure_message(res):
     if not msg and res.get("results"):  # a loop: the first failed item's message
         msg = next((failure_message(r) for r in res["results"] if isinstance(r, dict) and r.get("failed")), "")
     if not msg:
-        msg = res.get("stderr") or res.get("reason") or ""
+        msg = res.get("reason") or ""
+    stderr = " ".join(str(res.get("stderr") or "").split())
+    if stderr and stderr not in str(msg):
+        msg = "%s (stderr: %s)" % (msg, stderr[:200]) if msg else stderr
+    if res.get("attempts"):
+        msg = "%s (after %s attempts)" % (msg, res["attempts"])
     msg = " ".join(str(msg).split())
     return msg[:MAX_MESSAGE] + ("..." if len(msg) > MAX_MESSAGE else "")
 
 
 def failure_sentence(kind, line):
     """What failed, where, why, and what the operator can do."""
-    step = dict(STEPS).get(line.get("step"), line.get("playbook", ""))
+    label = dict(STEPS).get(line.get("step"), line.get("playbook", ""))
+    step = "Step " + label if label[:1].isdigit() else "The release" if line.get("step") == "release" else label
     where = "task \u201c%s\u201d on %s" % (line.get("task"), line.get("host"))
     retry = ("press Reserve & federate again: finished steps are not repeated and nothing is paid twice"
              if kind == "federate" else "press Release again: what is already undone is not repeated")
     if line.get("status") == "unreachable":
-        return ("Step %s stopped: %s could not be reached (%s). Check that the host is up and reachable over "
+        return ("%s stopped: %s could not be reached (%s). Check that the host is up and reachable over "
                 "SSH (in the lab: playbooks/lab_up.yml), then %s." % (step, line.get("host"), line.get("msg")
                                                                       or "no answer", retry))
-    return "Step %s failed at %s: %s Fix the cause, then %s." % (step, where, _sentence(line.get("msg")), retry)
+    return "%s failed at %s: %s Fix the cause, then %s." % (step, where, _sentence(line.get("msg")), retry)
 
 
 def exit_sentence(kind, playbook, rc, last_lines):

@@ -98,8 +98,9 @@ class Gui:
         self.port = free_port()
         self.proxy_port = free_port()
         self.host = host
-        self.url = "http://%s:%d" % (host, self.port)
-        self.proxy_url = "http://%s:%d" % (host, self.proxy_port)
+        # Requests go to loopback only, also when the server binds every address.
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.proxy_url = "http://127.0.0.1:%d" % self.proxy_port
         command = [sys.executable, "-m", "apps.resource_selector", "--inventory", str(inventory), "--host", host,
                    "--port", str(self.port), "--webserver-port", str(self.proxy_port)] + list(args)
         if extra_vars:
@@ -127,7 +128,9 @@ class Gui:
         else:
             self.stop()
             raise RuntimeError("the GUI did not answer:\n" + self.output())
-        page = self.session.get(self.url + "/", timeout=10).text
+        page = self.session.get(self.url + "/", timeout=10)
+        assert page.status_code == 200, page.text
+        page = page.text
         self.csrf = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
 
     def output(self):
