@@ -15,13 +15,14 @@ PREFIX = "fogt"
 
 
 class Lab:
-    def __init__(self, workdir):
+    def __init__(self, workdir, prefix=PREFIX):
+        self.prefix = prefix
         self.dir = Path(workdir)
         self.inventory = self.dir / "inventory"
         shutil.copytree(ROOT / "inventories" / "lab", self.inventory,
                         ignore=shutil.ignore_patterns("rented.reb.yml"))
         self.anvil_port = free_port()
-        self.extra = {"lab_root": str(ROOT), "lab_dir": str(self.dir / "state"), "lab_prefix": PREFIX,
+        self.extra = {"lab_root": str(ROOT), "lab_dir": str(self.dir / "state"), "lab_prefix": prefix,
                       "anvil_port": self.anvil_port}
 
     def playbook(self, name, *args, check=True):
@@ -37,7 +38,7 @@ class Lab:
         return out.returncode, recap(text), text
 
     def netns(self, host, *cmd, timeout=20):
-        return subprocess.run(["ip", "netns", "exec", "%s-%s" % (PREFIX, host)] + list(cmd),
+        return subprocess.run(["ip", "netns", "exec", "%s-%s" % (self.prefix, host)] + list(cmd),
                               capture_output=True, text=True, timeout=timeout)
 
 
