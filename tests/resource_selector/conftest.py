@@ -56,3 +56,10 @@ def gui(run_inventory, tmp_path_factory):
     server = Gui(run_inventory, tmp_path_factory.mktemp("gui"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's browser: Debian's Chromium, headless, off the network (never `playwright install`)."""
+    from tests.resource_selector.browser import launch_args
+    return launch_args(browser_type_launch_args)

@@ -376,6 +376,7 @@ async function start() {
   $("hours").addEventListener("input", updateEscrow);
   $("confirm").addEventListener("click", confirmReserve);
   $("cancel-reserve").addEventListener("click", () => { $("reserve").hidden = true; });
+  $("refresh-texts").addEventListener("click", loadRentedTexts);
   await loadOffers();
   loadApp();
   loadReservations();
