@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 """One small client for the three ZeroTier HTTP APIs.
 
 - ZeroTier Central v1 (``central``): ``Authorization: token <token>`` at https://api.zerotier.com/api/v1,

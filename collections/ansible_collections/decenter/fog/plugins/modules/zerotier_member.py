@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# (c) decenter-fog contributors; Apache-2.0
+# (c) decenter-fog contributors
+# Apache License 2.0 or GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt), at your choice
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
@@ -8,21 +9,21 @@ DOCUMENTATION = r'''
 module: zerotier_member
 short_description: Authorize a node on a ZeroTier network and assign its overlay IPs (Central or a self-hosted controller)
 description:
-  - Makes a node (a member, named by its 10-digit node id) of a ZeroTier network authorized or not, with the
+  - "Makes a node (a member, named by its 10-digit node id) of a ZeroTier network authorized or not, with the
     managed IP addresses given, through the API of the network's controller - ZeroTier Central
     (O(api_flavor=central), C(Authorization: token ...)) or a self-hosted controller (O(api_flavor=controller),
-    C(X-ZT1-Auth), C(/controller/network/{nwid}/member/{node})).
+    C(X-ZT1-Auth), C(/controller/network/{nwid}/member/{node}))."
   - The member may be authorized before the node joins; the node receives its addresses when it asks its
     controller for the network's configuration.
   - Reads the member first and sends nothing when it already is as wanted. In check mode nothing is sent.
   - O(state=absent) deletes the member on Central. A self-hosted controller keeps the member record,
     deauthorized and without addresses (its addresses become free), because a node that still asks for the
     network would re-create it anyway.
-  - Run it where the API is reachable - usually on the Ansible controller (C(delegate_to: localhost)) for
+  - "Run it where the API is reachable - usually on the Ansible controller (C(delegate_to: localhost)) for
     Central, and on the controller host (with O(api_url=http://127.0.0.1:9993)) for a self-hosted controller,
-    whose API listens on loopback.
+    whose API listens on loopback."
 version_added: 0.1.0
-author: decenter-fog contributors
+author: decenter-fog contributors (@decenter-fog)
 options:
   network_id:
     description: The network's 16-digit hexadecimal id.
@@ -175,10 +176,9 @@ def canonical_ips(values):
 
 def wanted(params, flavor, current):
     """The member as the task wants it, starting from what it is now (None = absent)."""
-    base = dict(current) if current else dict(network_id=params["network_id"], node_id=params["node_id"],
-                                               authorized=False, ip_assignments=[],
-                                               name="" if flavor == "central" else None,
-                                               description="" if flavor == "central" else None)
+    fresh = dict(network_id=params["network_id"], node_id=params["node_id"], authorized=False, ip_assignments=[],
+                 name="" if flavor == "central" else None, description="" if flavor == "central" else None)
+    base = dict(current) if current else fresh
     if params["state"] == "absent":
         if flavor == "central" or current is None:
             return None
