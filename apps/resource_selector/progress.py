@@ -1,7 +1,7 @@
 """ansible-runner events as the page shows them: one line per task result, the current step of the six,
 and a failure as a sentence naming the task. Only named fields are passed on, never a task's whole result
 (which could hold anything a module returned)."""
-from datetime import datetime
+from datetime import datetime, timezone
 
 # The six steps of the DECENTER story (DESIGN.md) and the end of a rental.
 STEPS = [("publish", "1 Publish"), ("compose", "2 Compose"), ("check", "3 Check"), ("reserve", "4 Reserve"),
@@ -31,9 +31,12 @@ def created_epoch(event):
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    if moment.tzinfo is None:  # ansible-runner writes naive UTC times
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
 
 
 class Translator:

@@ -36,6 +36,7 @@ class Selector:
         self.guard = Guard(settings, port)
         self.proxy_guard = Guard(settings, proxy_port)
         self._inventory = None
+        self._last_unmet = None  # the unmet requirements last computed, kept while they are read anew
         self._inventory_lock = asyncio.Lock()
         self.page = (settings.root / "apps" / "resource_selector" / "static" / "index.html").read_text()
 
@@ -49,13 +50,27 @@ class Selector:
                 placed = await asyncio.to_thread(placement, self.settings, inventory)
                 self.proxy.set_target(*webserver_target(self.settings, inventory, placed))
                 self._inventory = (inventory, placed)
+                self._last_unmet = placed["unmet"]
             return self._inventory
 
     async def unmet(self):
+        """The app's unmet requirements for highlighting offers. The market never waits for a re-read of the
+        inventory (seconds: ansible-inventory) when an earlier answer exists: it uses that one meanwhile."""
+        if self._inventory is None and self._last_unmet is not None:
+            if not self._inventory_lock.locked():
+                asyncio.ensure_future(self._quietly(self.inventory()))
+            return self._last_unmet
         try:
             return (await self.inventory())[1]["unmet"]
         except (InventoryError, PlacementError):
             return []  # the market is still shown; /api/app says what is wrong
+
+    @staticmethod
+    async def _quietly(job):
+        try:
+            await job
+        except (InventoryError, PlacementError) as e:
+            log.warning("reading the inventory failed: %s", e)
 
 
 def api(handler):

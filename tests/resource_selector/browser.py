@@ -2,6 +2,7 @@
 but loopback resolves to nothing, every non-loopback request goes to a closed proxy, no background
 services), and where the screenshots go."""
 import os
+import tempfile
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
@@ -23,9 +24,11 @@ def launch_args(base=None):
     return args
 
 
-def screenshot_dir(tmp_path_factory, name):
-    """Screenshots go under pytest's temporary directory (or RESOURCE_SELECTOR_SCREENSHOTS if set)."""
-    base = os.environ.get("RESOURCE_SELECTOR_SCREENSHOTS")
-    path = Path(base) / name if base else tmp_path_factory.getbasetemp() / ("screenshots-" + name)
+def screenshot_dir(name):
+    """Screenshots go to $RESOURCE_SELECTOR_SCREENSHOTS/<name>, by default /tmp/resource_selector_screenshots/<name>
+    (outside the checkout; pytest's own temporary directories are rotated away after three runs)."""
+    base = os.environ.get("RESOURCE_SELECTOR_SCREENSHOTS") or os.path.join(tempfile.gettempdir(),
+                                                                          "resource_selector_screenshots")
+    path = Path(base) / name
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -186,3 +186,37 @@ def sse_events(response, limit=10000):
             event = raw[6:].strip()
         elif raw.startswith("data:"):
             data.append(raw[5:].strip())
+
+
+def write_run_inventory(d, market):
+    """Provider A (buyer) and a SEOUL-KETI seller host that runs on this machine (connection local, its files in
+    a temporary directory). Its access endpoint is a closed loopback port: provision.yml must fail there."""
+    d = Path(d)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "host_key")], check=True)
+    (d / "authorized_keys").write_text("")
+    local = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
+    base = write_inventory(d / "inventory", market)
+    hosts = {"all": {"children": {
+        "controller": {"hosts": {"localhost": local}},
+        "provider_a": {"children": {
+            "region_CLOUD": {"hosts": {"cloud": dict(local, fog_region="CLOUD", fog_tier=0, fog_cpu_millicores=6000,
+                                                     fog_memory_mib=6144, fog_storage_gib=500, fog_devices=[])}},
+            "region_POVO": {"hosts": {"povo": dict(local, fog_region="POVO", fog_tier=1, fog_cpu_millicores=1000,
+                                                   fog_memory_mib=1024, fog_storage_gib=10,
+                                                   fog_devices=["cam1:camera"])}}}},
+        "provider_b": {"hosts": {"seoul-keti": dict(local, fog_offerable=True)}},
+    }}}
+    write_inventory(base, market, hosts=hosts, extra_group_vars={
+        "all": dict(reb_rpc_url=market.anvil.url, reb_chain_id=31337, reb_contract_address=market.reb.address,
+                    lab_root=str(ROOT), fog_provisioning_key=str(d / "keys" / "provisioning"),
+                    fog_rented_known_hosts=str(d / "rented_known_hosts")),
+        "provider_a": dict(fog_provider="provider_a", reb_private_key=market.keys[1], fog_location="46.0667,11.1500"),
+        "provider_b": dict(fog_provider="provider_b", reb_private_key=market.keys[2],
+                           fog_authorized_keys_file=str(d / "authorized_keys"),
+                           fog_host_key_file=str(d / "host_key.pub"),
+                           fog_access_endpoint="127.0.0.1:%d" % free_port()),
+        "reb_rented": dict(ansible_user="root", ansible_ssh_private_key_file=str(d / "keys" / "provisioning"),
+                           ansible_ssh_common_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+                                                   "-o ConnectTimeout=3"),
+    })
+    return base

@@ -39,8 +39,8 @@ def gui(lab, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    return screenshot_dir(tmp_path_factory, "lab")
+def shots():
+    return screenshot_dir("lab")
 
 
 @pytest.fixture(scope="module")
@@ -172,9 +172,10 @@ def test_release_from_the_page(tab, gui, shots):
     expect(tab.locator("#run-status")).to_have_text("running", timeout=30000)
     expect(tab.locator("#run-status")).to_have_text("successful", timeout=RUN_TIMEOUT_MS)
     assert "Release each rental" in tab.text_content("#log")
-    expect(tab.locator('#reservation-table tbody tr[data-reservation-id="1"]')).to_contain_text("released")
+    expect(tab.locator('#reservation-table tbody tr[data-reservation-id="1"]')).to_contain_text("released",
+                                                                                               timeout=60000)
     assert tab.locator('#reservation-table tbody tr[data-reservation-id="1"] button.release').count() == 0
     [reservation] = gui.get("/api/reservations").json()["reservations"]
     assert reservation["state"] == "released" and 0 < int(reservation["cost_so_far"]) < 2 * 10 ** 15
-    expect(tab.locator('#offers tbody tr[data-offer-id="1"]')).to_have_count(1)  # back on the market
+    expect(tab.locator('#offers tbody tr[data-offer-id="1"]')).to_have_count(1, timeout=60000)  # back on the market
     tab.screenshot(path=str(shots / "7-released.png"), full_page=True)

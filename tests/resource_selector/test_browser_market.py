@@ -16,8 +16,8 @@ def market_gui(market, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    return screenshot_dir(tmp_path_factory, "market")
+def shots():
+    return screenshot_dir("market")
 
 
 @pytest.fixture(scope="module")
