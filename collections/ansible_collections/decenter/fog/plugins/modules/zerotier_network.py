@@ -35,7 +35,7 @@ options:
   wait:
     description:
       - With O(state=present), wait until the network is C(OK) on the node with every address of O(addresses).
-      - Not done in check mode when the node would only now join.
+      - Not done in check mode.
     type: bool
     default: false
   addresses:
