@@ -16,6 +16,7 @@ RUNS = [  # (table, command)
     ("reb.md", [sys.executable, "bench/reb_bench.py", "--offers", "10000"]),
     ("simple_ocr.md", [sys.executable, "bench/simple_ocr_bench.py", "--seconds", "60",
                        "--write", "bench/simple_ocr.md"]),
+    ("gui.md", [sys.executable, "bench/gui_bench.py", "--offers", "10000", "--write", "bench/gui.md"]),
 ]
 
 
