@@ -120,7 +120,7 @@ def kube_api(tmp_path):
     server.stop()
 
 
-def run_playbook(playbook, extra_vars=None, env=None, timeout=300):
+def run_playbook(playbook, extra_vars=None, env=None, timeout=300, inventory=None, args=()):
     """Run ansible-playbook on localhost (repo's ansible.cfg and collections); returns (rc, recap, output).
 
     recap is {"ok": n, "changed": n, "failed": n, ...} for localhost, or {} if the play did not get that far.
@@ -130,8 +130,10 @@ def run_playbook(playbook, extra_vars=None, env=None, timeout=300):
                     ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"),
                     PATH=str(ROOT / ".venv" / "bin") + os.pathsep + os.environ.get("PATH", ""))
     full_env.update(env or {})
-    cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook),
+    cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), str(playbook),
            "-e", "ansible_python_interpreter=%s" % sys.executable]  # the venv's python has kubernetes
+    cmd += ["-i", str(inventory)] if inventory else ["-i", "localhost,", "-c", "local"]
+    cmd += list(args)
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)

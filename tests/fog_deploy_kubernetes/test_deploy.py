@@ -1,0 +1,102 @@
+"""simple_ocr's placement deployed with fog_deploy_target kubernetes, checked object by object, and undeployed.
+
+Against the Kubernetes API test server (tests/support/kube_api_server.py): real HTTPS with a generated CA and a
+bearer token, real kubernetes.core modules; the cluster's scheduling is simulated (a Deployment is available when a
+Ready Node carries its region's label).
+"""
+import base64
+import json
+
+import yaml
+
+from tests.fog_deploy_kubernetes.conftest import changed, failed
+from tests.support.kube_api import ROOT
+
+NS = "/namespaces/simple-ocr"
+EXPECTED = {  # microservice -> region, from simple_ocr's placement on CLOUD, POVO and SEOUL-KETI
+    "repository": "CLOUD", "webserver": "CLOUD", "processor-cam1": "POVO", "processor-camkor1": "SEOUL-KETI"}
+
+
+def _manifest_container(component):
+    docs = list(yaml.safe_load_all((ROOT / "apps" / "simple_ocr" / "k8s" / ("%s.yaml" % component)).read_text()))
+    return next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]
+
+
+def _names(body):
+    return sorted(i["metadata"]["name"] for i in body["items"])
+
+
+def _check_objects(d):
+    deployments = {i["metadata"]["name"]: i for i in d.get("/apis/apps/v1" + NS + "/deployments")["items"]}
+    assert sorted(deployments) == sorted("simple-ocr-" + ms for ms in EXPECTED)
+    for ms, region in EXPECTED.items():
+        dep = deployments["simple-ocr-" + ms]
+        pod = dep["spec"]["template"]["spec"]
+        assert pod["nodeSelector"] == {"region": region}, ms
+        assert dep["status"]["availableReplicas"] == 1, ms
+        component = dep["metadata"]["labels"]["app.kubernetes.io/component"]
+        container, manifest = pod["containers"][0], _manifest_container(component)
+        for field in ("resources", "livenessProbe", "readinessProbe", "ports", "securityContext", "image"):
+            assert container[field] == manifest[field], (ms, field)
+        env = {e["name"]: e for e in container["env"]}
+        assert env["REPO_PASSWORD"] == {"name": "REPO_PASSWORD", "valueFrom": {
+            "secretKeyRef": {"name": "simple-ocr-repository", "key": "password"}}}
+        if component == "processor":
+            device = ms.split("-", 1)[1]
+            assert env["OCR_CAMERA_ID"]["value"] == device
+            assert env["OCR_REDIS_URL"]["value"] == "redis://:$(REPO_PASSWORD)@simple-ocr-repository:6379/0"
+        assert d.password not in json.dumps(dep), "the password is in Deployment %s" % ms
+    services = {i["metadata"]["name"]: i for i in d.get("/api/v1" + NS + "/services")["items"]}
+    assert sorted(services) == sorted(deployments)
+    assert [p["port"] for p in services["simple-ocr-repository"]["spec"]["ports"]] == [6379, 8091]
+    assert services["simple-ocr-webserver"]["spec"]["selector"] == {
+        "app.kubernetes.io/name": "simple-ocr", "app.kubernetes.io/instance": "webserver"}
+    secret = d.get("/api/v1" + NS + "/secrets/simple-ocr-repository")
+    assert base64.b64decode(secret["data"]["password"]).decode() == d.password
+    assert _names(d.get("/api/v1" + NS + "/persistentvolumeclaims")) == ["simple-ocr-repository"]
+
+
+def _no_secret_in(d, out):
+    assert d.password not in out, "the Repository password is in the playbook output"
+    assert d.server.token not in out, "the API token is in the playbook output"
+    assert "Traceback" not in out
+
+
+def test_deploy_twice_check_and_undeploy_twice(deployer):
+    d = deployer
+    rc, recaps, out = d.run()
+    assert rc == 0 and failed(recaps) == 0, out[-5000:]
+    assert changed(recaps) >= 3, out[-3000:]  # namespace, Secret, objects
+    _no_secret_in(d, out)
+    rc, recaps, out = d.run()
+    assert rc == 0 and changed(recaps) == 0, out[-5000:]
+    _no_secret_in(d, out)
+    _check_objects(d)
+
+    # The rented node leaves: only its Processor goes, twice (the second run changes nothing).
+    for expected_changes in (True, False):
+        rc, recaps, out = d.run("fog_deploy_state=absent", "fdk_hosts=seoul-keti")
+        assert rc == 0 and (changed(recaps) > 0) == expected_changes, out[-4000:]
+        _no_secret_in(d, out)
+    left = ["simple-ocr-processor-cam1", "simple-ocr-repository", "simple-ocr-webserver"]
+    assert _names(d.get("/apis/apps/v1" + NS + "/deployments")) == left
+    assert _names(d.get("/api/v1" + NS + "/services")) == left
+    assert _names(d.get("/api/v1" + NS + "/secrets")) == ["simple-ocr-repository"]
+
+    # The whole app goes: Deployments, Services, then the Secret and the volume claim; twice.
+    for expected_changes in (True, False):
+        rc, recaps, out = d.run("fog_deploy_state=absent")
+        assert rc == 0 and (changed(recaps) > 0) == expected_changes, out[-4000:]
+    for path in ("/apis/apps/v1" + NS + "/deployments", "/api/v1" + NS + "/services",
+                 "/api/v1" + NS + "/secrets", "/api/v1" + NS + "/persistentvolumeclaims"):
+        assert d.get(path)["items"] == [], path
+
+
+def test_a_processor_no_longer_placed_is_removed(deployer):
+    d = deployer
+    assert d.run()[0] == 0
+    # SEOUL-KETI is gone from the pool (its rental ended): the placement no longer has processor-camkor1.
+    rc, recaps, out = d.run("fdk_hosts=cloud:povo", '{"fdk_pool_limit": ["cloud", "povo"]}')
+    assert rc == 0, out[-4000:]
+    assert "Deployment/simple-ocr-processor-camkor1" in out and changed(recaps) > 0
+    assert "simple-ocr-processor-camkor1" not in _names(d.get("/apis/apps/v1" + NS + "/deployments"))
