@@ -154,12 +154,15 @@ def test_ocr_text_with_markup_is_inert(tab, lab, gui, shots):
     assert tab.errors == []
 
 
-def test_rerun_changes_nothing(gui):
+def test_rerun_changes_nothing(tab, gui):
+    # `tab` keeps this test in its place: pytest-playwright's browser parametrisation reorders the others.
     answer = gui.post("/api/federate", {"offer_id": 1, "hours": 2})
     assert answer.status_code == 202, answer.text
     run = gui.wait_run(answer.json()["run"]["id"])
     assert run["status"] == "successful", run["error"]
-    assert run["counts"]["changed"] == 0, [e for e in run["events"] if e.get("status") == "changed"]
+    assert run["counts"]["changed"] == 0, [(e["task"], e["host"]) for e in run["events"]
+                                           if e.get("status") == "changed"]
+    assert [r["id"] for r in gui.get("/api/reservations").json()["reservations"]] == [1], "nothing reserved again"
 
 
 def test_release_from_the_page(tab, gui, shots):
