@@ -10,9 +10,9 @@ REQUIREMENTS := requirements.txt $(wildcard apps/*/requirements.txt)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup apt venv npm contracts contracts-check test demo gui lab-down bench clean
+.PHONY: setup apt venv npm ansible-test-cache contracts contracts-check test demo gui lab-down bench clean
 
-setup: apt venv npm
+setup: apt venv npm ansible-test-cache
 
 # Debian packages: installed only when one is missing (no kernel: --no-install-recommends).
 apt:
@@ -34,6 +34,10 @@ npm: $(STAMPS)/npm
 $(STAMPS)/npm: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(STAMPS) && touch $@
+
+# ansible-test sanity bootstraps pip from the internet; serve it a local pip wheel instead (offline).
+ansible-test-cache: venv
+	$(PY) tests/quality/ansible_test_bootstrap.py
 
 # Recompile the REB and rewrite its committed artifacts.
 contracts: npm
