@@ -45,16 +45,16 @@ def main():
             market = Market(chain, reb)
             market.tx(reb.functions.registerProvider("Provider A (Italy)"), market.buyer)
             market.tx(reb.functions.registerProvider("Provider B (KETI)"), market.seller)
-            market.tx(reb.functions.publishOffer(offer_spec("seoul-keti", "SEOUL-KETI", "camkor1:camera")),
-                      market.seller)
             started = time.perf_counter()
             publish_many(chain, reb, args.offers)
             seed_s = time.perf_counter() - started
-            total = reb.functions.offerCount().call()
+            market.tx(reb.functions.publishOffer(offer_spec("seoul-keti", "SEOUL-KETI", "camkor1:camera")),
+                      market.seller)
+            total = reb.functions.offerCount().call()  # the seller's SEOUL-KETI offer is the last one
             inventory = write_run_inventory(Path(tmp) / "run", market)
             gui = Gui(inventory, tmp)
             try:
-                rows = measure(chain, gui)
+                rows = measure(chain, gui, total)
             finally:
                 gui.stop()
         finally:
@@ -65,7 +65,7 @@ def main():
         Path(args.write).write_text(text)
 
 
-def measure(chain, gui):
+def measure(chain, gui, offer_id):
     with sync_playwright() as p:
         browser = p.chromium.launch(**launch_args())
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -93,15 +93,15 @@ def measure(chain, gui):
         for _ in range(RUNS):
             page.goto(gui.url + "/", wait_until="load")
             page.wait_for_selector("#offers tbody tr")
-            status = page.evaluate("""async () => {
+            status = page.evaluate("""async (offerId) => {
                 window.progressTimes.length = 0;
                 const csrf = document.querySelector('meta[name="csrf-token"]').content;
-                const r = await fetch('/api/federate', {method: 'POST', body: JSON.stringify({offer_id: 1, hours: 1}),
+                const r = await fetch('/api/federate', {method: 'POST', body: JSON.stringify({offer_id: offerId, hours: 1}),
                     headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf}});
                 const data = await r.json();
                 if (r.status === 202) follow(data.run);  // what the Confirm button does after its request
                 return r.status;
-            }""")
+            }""", offer_id)
             assert status == 202, status
             for _ in range(1800):  # bounded: 3 min
                 if page.text_content("#run-status") in ("successful", "failed"):

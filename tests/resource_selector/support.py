@@ -192,6 +192,7 @@ def write_run_inventory(d, market):
     """Provider A (buyer) and a SEOUL-KETI seller host that runs on this machine (connection local, its files in
     a temporary directory). Its access endpoint is a closed loopback port: provision.yml must fail there."""
     d = Path(d)
+    d.mkdir(parents=True, exist_ok=True)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "host_key")], check=True)
     (d / "authorized_keys").write_text("")
     local = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
