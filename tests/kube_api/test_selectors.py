@@ -24,6 +24,9 @@ def test_field_selectors():
     assert field_matcher("spec.nodeName=povo,status.phase!=Failed")(pod)
     assert not field_matcher("spec.nodeName=seoul")(pod)
     assert field_matcher("spec.unschedulable!=true")({"spec": {}})
+    token = {"type": "bootstrap.kubernetes.io/token"}
+    assert field_matcher("type=bootstrap.kubernetes.io/token")(token)
+    assert not field_matcher("type=Opaque")(token)
 
 
 @pytest.mark.parametrize("bad", ["a in b", "=x", "a=(b"])

@@ -30,6 +30,8 @@ def _split(selector):
 
 _SET = re.compile(r"^([A-Za-z0-9_./-]+)\s+(in|notin)\s+\(([^)]*)\)$")
 _CMP = re.compile(r"^([A-Za-z0-9_./-]+)\s*(==|!=|=)\s*([A-Za-z0-9_.-]*)$")
+# Field values may hold "/" and ":" (type=bootstrap.kubernetes.io/token); "," separates terms, as on the real server.
+_FIELD = re.compile(r"^([A-Za-z0-9_.-]+)\s*(==|!=|=)\s*([^,]*)$")
 _EXISTS = re.compile(r"^(!?)([A-Za-z0-9_./-]+)$")
 
 
@@ -79,7 +81,7 @@ def field_matcher(selector):
     """A function object -> bool for a field selector string (empty selects everything)."""
     tests = []
     for term in _split(selector or ""):
-        m = _CMP.match(term)
+        m = _FIELD.match(term)
         if not m:
             raise SelectorError("invalid field selector: %r" % term)
         path, op, value = m.groups()
