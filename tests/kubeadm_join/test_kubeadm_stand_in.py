@@ -50,8 +50,9 @@ def write_config(path, api, token, ca_hash=None, name="seoul-keti", node_ip="10.
 
 
 def kubeadm(root, *args, stdin=None):
-    return subprocess.run([PYTHON, str(STAND_IN), *args], env={"KUBEADM_STAND_IN_ROOT": str(root), "PATH": "/usr/bin:/bin"},
-                          input=stdin, capture_output=True, text=True, timeout=60)
+    env = {"KUBEADM_STAND_IN_ROOT": str(root), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([PYTHON, str(STAND_IN), *args], env=env, input=stdin, capture_output=True, text=True,
+                          timeout=60)
 
 
 @pytest.fixture

@@ -78,8 +78,8 @@ def playbook(name, extra_vars=None, timeout=600):
     """Runs a playbook of the scenario against the lab; returns (rc, output)."""
     env = _lab_env()
     env["ANSIBLE_CONFIG"] = str(EPHEMERAL / "ansible.cfg")
-    args = [str(Path(sys.executable).parent / "ansible-playbook"), "--inventory", str(EPHEMERAL / "inventory" / "hosts"),
-            str(SCENARIO / name)]
+    args = [str(Path(sys.executable).parent / "ansible-playbook"),
+            "--inventory", str(EPHEMERAL / "inventory" / "hosts"), str(SCENARIO / name)]
     if extra_vars:
         # A file, not the command line: the expired-token case passes a (test) token.
         vars_file = EPHEMERAL / "extra_vars.json"
