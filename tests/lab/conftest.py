@@ -1,4 +1,5 @@
 """A lab of its own for the tests: other namespace prefix, chain port and state dir than the demo's."""
+import contextlib
 import json
 import os
 import re
@@ -54,13 +55,23 @@ def changed(recap_):
     return sum(h.get("changed", 0) for h in recap_.values())
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+@contextlib.contextmanager
+def running_lab(tmp_path_factory, prefix=PREFIX, *then):
+    """A lab built by lab_up (then the playbooks `then`, each a playbook path or (path, *args)), always removed."""
     if os.geteuid() != 0:
         pytest.fail("the lab tests need root (network namespaces); CI runs as root")
-    lab = Lab(tmp_path_factory.mktemp("lab"))
+    lab = Lab(tmp_path_factory.mktemp("lab"), prefix=prefix)
     try:
         lab.playbook("playbooks/lab_up.yml")
+        for step in then:
+            step = (step,) if isinstance(step, str) else step
+            lab.playbook(*step)
         yield lab
     finally:
         lab.playbook("playbooks/lab_down.yml", check=False)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    with running_lab(tmp_path_factory) as built:
+        yield built

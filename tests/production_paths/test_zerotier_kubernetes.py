@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.lab.conftest import Lab, changed
+from tests.lab.conftest import changed, running_lab
 
 HERE = Path(__file__).parent
 PREFIX = "fogp"
@@ -22,17 +22,11 @@ CLOUD = "198.18.0.10"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    import os
-    if os.geteuid() != 0:
-        pytest.fail("the lab tests need root (network namespaces); CI runs as root")
-    lab = Lab(tmp_path_factory.mktemp("lab"), prefix=PREFIX)
-    try:
-        lab.playbook("playbooks/lab_up.yml")
-        shutil.copy(HERE / "control_plane.yml", lab.inventory / "control_plane.yml")
-        production(lab, str(HERE / "standins.yml"))
-        yield lab
-    finally:
-        lab.playbook("playbooks/lab_down.yml", check=False)
+    # CLOUD joins group kube_control_plane before the stand-ins start there.
+    with running_lab(tmp_path_factory, PREFIX) as built:
+        shutil.copy(HERE / "control_plane.yml", built.inventory / "control_plane.yml")
+        production(built, str(HERE / "standins.yml"))
+        yield built
 
 
 def production(lab, playbook):

@@ -2,14 +2,13 @@
 market to SEOUL-KETI + camera, reserve with a double click (one run only), watch the six steps reach done,
 follow the link to the Webserver and read camkor1's text, see OCR markup inert, rerun (nothing changes),
 release from the page. One lab_up for the module."""
-import os
 import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.lab.conftest import Lab
+from tests.lab.conftest import running_lab
 from tests.resource_selector.browser import screenshot_dir
 from tests.resource_selector.support import Gui
 
@@ -20,15 +19,9 @@ RUN_TIMEOUT_MS = 900000
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    if os.geteuid() != 0:
-        pytest.fail("the lab tests need root (network namespaces); CI runs as root")
-    lab = Lab(tmp_path_factory.mktemp("lab"), prefix=PREFIX)
-    try:
-        lab.playbook("playbooks/lab_up.yml")
-        lab.playbook("playbooks/publish.yml")  # step 1 is the seller's: provider B offers SEOUL-KETI
-        yield lab
-    finally:
-        lab.playbook("playbooks/lab_down.yml", check=False)
+    # Step 1 is the seller's: provider B offers SEOUL-KETI before the buyer opens the market.
+    with running_lab(tmp_path_factory, PREFIX, "playbooks/publish.yml") as built:
+        yield built
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python
 # (c) decenter-fog contributors; Apache-2.0
 """Supervised processes for the hosts target of decenter.fog.fog_deploy (standard library only).
 
@@ -63,7 +63,7 @@ def stop(name):
     if state is None:
         return False
     os.kill(state["pid"], signal.SIGTERM)
-    for _ in range(250):  # bounded: the supervisor gives its child 10 s and what is left of its group 3 s
+    for _attempt in range(250):  # bounded: the supervisor gives its child 10 s and what is left of its group 3 s
         if read_state(name) is None:
             break
         time.sleep(0.1)
@@ -94,7 +94,7 @@ def ensure(name):
     with open(os.devnull, "rb") as null:
         subprocess.Popen([sys.executable, os.path.abspath(__file__), "run", name], stdin=null,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    for _ in range(100):  # bounded: the supervisor writes its state at once
+    for _attempt in range(100):  # bounded: the supervisor writes its state at once
         state = read_state(name)
         if state and state.get("digest") == wanted:
             return {"changed": True, "pid": state["pid"]}
@@ -131,7 +131,7 @@ def end_group(proc, grace):
     """End what is left of proc's process group (e.g. the redis-server of a Repository that was killed):
     SIGTERM, SIGKILL after grace seconds; then reap proc."""
     deadline, signalled = time.monotonic() + grace, None
-    for _ in range(int(grace * 10) + 50):  # bounded: grace, then a few seconds for SIGKILL to land
+    for _attempt in range(int(grace * 10) + 50):  # bounded: grace, then a few seconds for SIGKILL to land
         if not group_alive(proc.pid):
             break
         sig = signal.SIGTERM if time.monotonic() < deadline else signal.SIGKILL
@@ -181,7 +181,7 @@ def run(name):
         backoff = 1 if time.monotonic() - started > 60 else min(backoff * 2, MAX_BACKOFF)
         log.write(("fog_supervise: %s exited with %s; restart %d in %d s\n"
                    % (name, child[0].returncode, restarts, backoff)).encode())
-        for _ in range(backoff * 10):
+        for _attempt in range(backoff * 10):
             if stopping:
                 break
             time.sleep(0.1)
@@ -190,7 +190,7 @@ def run(name):
     if child[0] is not None and child[0].returncode is None:
         if not exited(child[0]):
             os.kill(child[0].pid, signal.SIGTERM)
-        for _ in range(100):
+        for _attempt in range(100):
             if exited(child[0]):
                 break
             time.sleep(0.1)
