@@ -16,6 +16,7 @@ import pytest
 from eth_account import Account
 
 from tests.support.chain import CHAIN_ID, artifact
+from tests.support.playbook_run import PlaybookRun
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
@@ -53,44 +54,6 @@ def play(tasks, name="REB test play"):
     """A one-play playbook on localhost with the REB module defaults; `tasks` is YAML text."""
     return ("- name: %s\n  hosts: localhost\n  gather_facts: false\n" % name + MODULE_DEFAULTS
             + "  tasks:\n" + textwrap.indent(textwrap.dedent(tasks).strip("\n"), "    ") + "\n")
-
-
-class PlaybookRun:
-    """Outcome of one ansible-playbook process; with the JSON callback, per-task host results."""
-
-    def __init__(self, proc, parsed):
-        self.rc = proc.returncode
-        self.stdout = proc.stdout
-        self.stderr = proc.stderr
-        self.output = proc.stdout + proc.stderr
-        self.parsed = parsed
-        self.results = []  # (task name, host result) in execution order
-        if parsed:
-            for p in parsed["plays"]:
-                for t in p["tasks"]:
-                    if HOST in t["hosts"]:
-                        self.results.append((t["task"]["name"], t["hosts"][HOST]))
-
-    def task(self, name):
-        found = [r for n, r in self.results if n == name]
-        assert len(found) == 1, "task %r ran %d times; tasks: %s" % (name, len(found),
-                                                                     [n for n, _ in self.results])
-        return found[0]
-
-    @property
-    def stats(self):
-        return self.parsed["stats"][HOST]
-
-    def changed_tasks(self):
-        return [n for n, r in self.results if r.get("changed")]
-
-    def failed_tasks(self):
-        return dict((n, r.get("msg")) for n, r in self.results if r.get("failed"))
-
-    def __repr__(self):
-        if self.parsed:
-            return "<PlaybookRun rc=%s failed=%s stats=%s>" % (self.rc, self.failed_tasks(), self.stats)
-        return "<PlaybookRun rc=%s\n%s>" % (self.rc, self.output[-6000:])
 
 
 def clean_env(extra_env=None, callback="ansible.posix.json"):

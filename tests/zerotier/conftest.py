@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.playbook_run import PlaybookRun
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = Path(sys.executable)
 ANSIBLE_PLAYBOOK = PYTHON.with_name("ansible-playbook")
@@ -126,34 +128,6 @@ def any_controller(request, stand_ins):
 
 def api_url(stand_in):
     return stand_in.url + ("/api/v1" if stand_in.flavor == "central" else "")
-
-
-class PlaybookRun:
-    """Outcome of one ansible-playbook process, with per-task results from the JSON callback."""
-
-    def __init__(self, proc, parsed):
-        self.rc = proc.returncode
-        self.output = proc.stdout + proc.stderr
-        self.parsed = parsed
-        # Role tasks are named "role : task"; tests name the task alone.
-        self.results = [(t["task"]["name"].split(" : ", 1)[-1], t["hosts"][HOST]) for p in parsed["plays"]
-                        for t in p["tasks"] if HOST in t["hosts"]]
-
-    def task(self, name):
-        found = [r for n, r in self.results if n == name]
-        assert len(found) == 1, "task %r ran %d times; tasks: %s" % (name, len(found), [n for n, _ in self.results])
-        return found[0]
-
-    @property
-    def stats(self):
-        return self.parsed["stats"][HOST]
-
-    def changed_tasks(self):
-        return [n for n, r in self.results if r.get("changed")]
-
-    def __repr__(self):
-        failed = dict((n, r.get("msg")) for n, r in self.results if r.get("failed"))
-        return "<PlaybookRun rc=%s stats=%s failed=%s>" % (self.rc, self.parsed.get("stats"), failed)
 
 
 def play(tasks, name="ZeroTier test play"):
