@@ -46,8 +46,10 @@ contracts: npm
 contracts-check: npm
 	node contracts/compile.js --check
 
+# Two workers, one test file each (a file shares its lab or server); the slowest tests are listed at the end.
+PYTEST_WORKERS ?= 2
 test: setup
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile tests
+	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --durations=25 tests
 
 demo: setup
 	$(ANSIBLE_PLAYBOOK) playbooks/lab_up.yml
