@@ -158,3 +158,21 @@ def test_production_inventory_parses_without_secrets():
     assert data["_meta"]["hostvars"]["trento-cloud-1"]["fog_target"] == "kubernetes"
     text = "".join(p.read_text() for p in inventory.rglob("*.yml"))
     assert "PRIVATE KEY" not in text and "private_key:" not in text
+
+
+def test_without_controller_or_wallet_it_says_what_to_set_and_contacts_nothing():
+    cleared = dict((name, "") for name in ("CONTROLLER_HOST", "CONTROLLER_OAUTH_TOKEN", "CONTROLLER_PASSWORD",
+                                           "DECENTER_REB_RPC_URL", "DECENTER_REB_CHAIN_ID", "DECENTER_REB_CONTRACT",
+                                           "DECENTER_REB_PRIVATE_KEY"))
+    proc, _ = run([tool("ansible-playbook"), str(AWX / "configure.yml")], extra_env=cleared, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "export CONTROLLER_HOST and CONTROLLER_OAUTH_TOKEN" in out, out[-3000:]
+    assert "Traceback" not in out
+
+    with_controller = dict(cleared, CONTROLLER_HOST="https://awx.invalid", CONTROLLER_OAUTH_TOKEN="t" * 20)
+    proc, _ = run([tool("ansible-playbook"), str(AWX / "configure.yml")], extra_env=with_controller, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "The REB wallet credential needs all of: rpc_url, chain_id, contract_address, private_key" in out, out[-3000:]
+    assert "t" * 20 not in out
