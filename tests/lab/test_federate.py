@@ -121,5 +121,7 @@ def test_lab_down_leaves_nothing(lab):
     assert PREFIX + "-" not in namespaces
     state = Path(lab.extra["lab_dir"])
     assert not (state / "hosts").exists()
+    assert not (state / "chain").exists() and not (state / "keys").exists(), \
+        "the next lab_up starts a new chain: reservations of this lab's host keys must not outlive it"
     leftovers = subprocess.run(["pgrep", "-f", str(state)], capture_output=True, text=True).stdout
     assert leftovers.strip() == "", "processes of the lab still run: " + leftovers
