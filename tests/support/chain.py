@@ -8,6 +8,8 @@ from pathlib import Path
 
 from web3 import Web3
 
+from tests.support.process import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 ANVIL = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 ARTIFACT = ROOT / "contracts" / "build" / "ResourceExchangeBroker.json"
@@ -58,13 +60,7 @@ class Anvil:
                 for i in range(10)]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc, 5)
         self.log.close()
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.process import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -102,13 +104,7 @@ class KubeApi:
         return client.ApiClient(cfg)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc, 10)
         self.log.close()
 
 

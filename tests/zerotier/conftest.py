@@ -7,7 +7,6 @@ self-hosted controller's /controller API, the zerotier-one service API), nothing
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.playbook_run import PlaybookRun
+from tests.support.process import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = Path(sys.executable)
@@ -81,13 +81,7 @@ class StandIn:
         return body.get("config", body) if self.flavor == "central" else body
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc, 10)
         self.log.close()
 
 
