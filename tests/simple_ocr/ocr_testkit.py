@@ -106,7 +106,7 @@ class Service:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Service:
-        env = {**os.environ, "PYTHONPATH": str(APP_DIR), "OMP_THREAD_LIMIT": "1", **self.env}
+        env = {**os.environ, "PYTHONPATH": str(APP_DIR), **self.env}
         with self.log_path.open("a") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", f"simple_ocr.{self.name}"], env=env, cwd=self.log_path.parent,

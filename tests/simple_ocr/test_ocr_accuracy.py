@@ -5,7 +5,6 @@ noise), JPEG-encoded at the camera's quality, decoded, preprocessed and read by 
 Lines come from the camera's `random` source, which varies letters, digits and places.
 """
 
-import os
 from concurrent.futures import ProcessPoolExecutor
 
 import cv2
@@ -18,7 +17,6 @@ CAMERA = CameraConfig.from_env(Env({"CAMERA_TEXT_SOURCE": "random", "CAMERA_SEED
 
 
 def read_frames(indexes: list[int]) -> list[tuple[str, str]]:
-    os.environ["OMP_THREAD_LIMIT"] = "1"
     scene = build_scene(CAMERA)
     read = recognizer(ProcessorConfig.from_env(Env({})))
     pairs = []

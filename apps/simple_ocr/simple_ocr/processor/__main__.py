@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
+
+import numpy as np
 
 from ..common.config import ConfigError, Env
 from ..common.httpd import ServiceHandler, start_http_server, stop_http_server
@@ -15,7 +16,7 @@ from ..common.logs import get_logger
 from ..repository import Repository
 from .buffer import DiskBuffer
 from .change import ChangeDetector
-from .ocr import preprocess, read_text
+from .ocr import BestOfViews, OcrResult, Tesseract, preprocess
 from .pipeline import OcrPipeline
 from .stats import ProcessorStats
 from .stream import LatestFrame, StreamReader
@@ -41,6 +42,7 @@ class ProcessorConfig:
     change_min_pixels: int
     tesseract_psm: int
     tesseract_lang: str
+    tessdata_dir: str | None
     health_host: str
     health_port: int
 
@@ -64,17 +66,26 @@ class ProcessorConfig:
             change_min_pixels=env.int("OCR_CHANGE_MIN_PIXELS", 6, minimum=1),
             tesseract_psm=env.int("OCR_TESSERACT_PSM", 6, minimum=0),
             tesseract_lang=env.str("OCR_TESSERACT_LANG", "eng"),
+            tessdata_dir=env.str("OCR_TESSDATA_DIR", "") or None,
             health_host=env.str("OCR_HEALTH_HOST", "127.0.0.1"),
             health_port=env.int("OCR_HEALTH_PORT", 8082, minimum=0),
         )
 
 
-def recognizer(config: ProcessorConfig):
-    """The function from frame to text; without preprocessing it is the naive baseline."""
-    read = partial(read_text, psm=config.tesseract_psm, lang=config.tesseract_lang)
+def recognizer(config: ProcessorConfig) -> Callable[[np.ndarray], OcrResult]:
+    """The function from frame to text; without preprocessing it is the naive baseline.
+
+    Loads tesseract now, so a missing language or a bad mode stops the start with a ConfigError.
+    """
+    try:
+        engine = Tesseract(config.tesseract_lang, config.tesseract_psm, config.tessdata_dir)
+    except ValueError as error:
+        raise ConfigError(f"OCR_TESSERACT_LANG={config.tesseract_lang!r}, OCR_TESSERACT_PSM="
+                          f"{config.tesseract_psm}: {error}") from None
     if config.preprocess:
-        return lambda image: read(preprocess(image))
-    return read
+        read_crop = BestOfViews(engine)
+        return lambda image: read_crop(preprocess(image))
+    return engine
 
 
 class HealthHandler(ServiceHandler):
@@ -92,10 +103,9 @@ class HealthHandler(ServiceHandler):
 
 def main() -> int:
     stop = stop_event_on_signals()
-    # tesseract's OpenMP threads slow it down on small machines; one thread per call is faster.
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     try:
         config = ProcessorConfig.from_env()
+        recognize = recognizer(config)
         buffer = DiskBuffer(config.buffer_path, config.buffer_max_records)
     except (ConfigError, ValueError, OSError) as error:
         log.error("bad_configuration", reason=str(error))
@@ -116,7 +126,7 @@ def main() -> int:
         if config.change_detection else None
     )
     pipeline = OcrPipeline(
-        config.camera_id, frames, detector, recognizer(config), uploader.submit, stats, log, stop
+        config.camera_id, frames, detector, recognize, uploader.submit, stats, log, stop
     )
     threads = [reader.thread, pipeline.thread, uploader.thread]
     app = {"camera": config.camera_id, "stats": stats, "threads": threads}
