@@ -43,3 +43,20 @@ def test_any_two_different_lines_are_told_apart(index, step, seed):
     detector = ChangeDetector()
     detector.is_new(through_jpeg(draw.render(before)))
     assert detector.is_new(through_jpeg(draw.render(after))) == (before != after)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 10_000), st.integers(0, 2**16))
+def test_any_two_different_lines_are_told_apart_from_jpegs_decoded_at_a_quarter(index, step, seed):
+    source = random_source(seed)
+    before, after = source(index), source(index + step)
+    draw = renderer(noise=8, seed=seed)
+    detector = ChangeDetector()
+
+    def quarter(text):
+        ok, jpeg = cv2.imencode(".jpg", draw.render(text), [cv2.IMWRITE_JPEG_QUALITY, 80])
+        return cv2.imdecode(jpeg, cv2.IMREAD_REDUCED_GRAYSCALE_4)
+
+    detector.is_new_shrunk(quarter(before))
+    assert not detector.is_new_shrunk(quarter(before))  # the same line, new noise
+    assert detector.is_new_shrunk(quarter(after)) == (before != after)

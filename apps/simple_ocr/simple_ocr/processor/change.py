@@ -20,7 +20,10 @@ class ChangeDetector:
         self._reference: np.ndarray | None = None
 
     def is_new(self, image: np.ndarray) -> bool:
-        signature = self._signature(image)
+        return self.is_new_shrunk(shrink(image, self.scale))
+
+    def is_new_shrunk(self, signature: np.ndarray) -> bool:
+        """is_new for a frame already shrunk by `scale` to greyscale (a JPEG decoded at 1/scale)."""
         reference = self._reference
         if reference is not None and reference.shape == signature.shape:
             changed = np.count_nonzero(cv2.absdiff(signature, reference) > self.pixel_delta)
@@ -29,7 +32,9 @@ class ChangeDetector:
         self._reference = signature
         return True
 
-    def _signature(self, image: np.ndarray) -> np.ndarray:
-        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-        size = (max(1, gray.shape[1] // self.scale), max(1, gray.shape[0] // self.scale))
-        return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+def shrink(image: np.ndarray, scale: int) -> np.ndarray:
+    """Greyscale at 1/scale of the size, by area averaging."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    size = (max(1, gray.shape[1] // scale), max(1, gray.shape[0] // scale))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)

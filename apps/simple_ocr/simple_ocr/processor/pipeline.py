@@ -49,15 +49,20 @@ class OcrPipeline:
             if frame.number > last_number + 1:
                 self.stats.add("frames_dropped_busy", frame.number - last_number - 1)
             last_number = frame.number
-            if self.detector is not None:
-                if self.detector.is_new(frame.image):
-                    reads = []
-                elif not reads:
-                    self.stats.add("frames_unchanged")
-                    continue
+            try:
+                if self.detector is not None:
+                    if self.detector.is_new_shrunk(frame.shrunk_gray(self.detector.scale)):
+                        reads = []
+                    elif not reads:
+                        self.stats.add("frames_unchanged")
+                        continue
+                image = frame.image
+            except ValueError as error:  # a corrupt JPEG: skip it, the next frame follows soon
+                self._count_corrupt(frame.number, error)
+                continue
             self.stats.add("ocr_calls")
             try:
-                result = self.recognize(frame.image)
+                result = self.recognize(image)
             except Exception as error:  # tesseract missing or crashed: say so, keep the service up
                 self.log.error("ocr_failed", frame=frame.number, reason=f"{type(error).__name__}: {error}")
                 self.stop.wait(1.0)
@@ -75,6 +80,13 @@ class OcrPipeline:
                           confidence=round(result.confidence, 1), captured_at=frame.captured_at)
             self.submit(TextRecord(self.camera, frame.captured_at, frame.number, result.text,
                                    round(result.confidence, 1)))
+
+
+    def _count_corrupt(self, number: int, error: ValueError) -> None:
+        self.stats.add("frames_corrupt")
+        corrupt = self.stats.snapshot()["frames_corrupt"]
+        if corrupt == 1 or corrupt % 100 == 0:  # a broken camera must not flood the log
+            self.log.warning("frame_corrupt", frame=number, frames_corrupt=corrupt, reason=str(error))
 
 
 def confirm(reads: list[OcrResult], result: OcrResult) -> tuple[OcrResult | None, list[OcrResult]]:

@@ -8,7 +8,8 @@ from typing import Any
 
 class ProcessorStats:
     COUNTERS = (
-        "frames_received",  # decoded from the stream
+        "frames_received",  # read from the stream
+        "frames_corrupt",  # JPEGs that did not decode, skipped
         "frames_dropped_busy",  # replaced by a newer frame while OCR was busy
         "frames_unchanged",  # skipped by change detection: OCR calls avoided
         "ocr_calls",
