@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ANSIBLE_PLAYBOOK := $(VENV)/bin/ansible-playbook
 STAMPS := .make
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng openssh-server openssh-client redis-server \
+APT_PACKAGES := tesseract-ocr-eng openssh-server openssh-client redis-server \
 	wireguard-go wireguard-tools iproute2 iputils-ping fonts-dejavu-core procps netcat-openbsd curl util-linux chromium
 REQUIREMENTS := requirements.txt $(wildcard apps/*/requirements.txt)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
