@@ -77,9 +77,6 @@ class Tesseract:
         mean = sum(confidences) / len(confidences) if confidences else 0.0
         return OcrResult(text, float(mean))
 
-    def close(self) -> None:
-        self._api.End()
-
 
 def find_tessdata(lang: str, tessdata_dir: str | None = None) -> str:
     """The tessdata directory holding `<lang>.traineddata`, or a ValueError that says what to do."""
