@@ -1,6 +1,6 @@
 """`make bench`: runs every benchmark, one after the other, and writes bench/README.md from their tables.
 
-Each benchmark also writes its own table (bench/gas.md, bench/reb.md, bench/simple_ocr.md) with the
+Each benchmark also writes its own table (bench/gas.md, bench/reb.md, bench/simple_ocr.md, ...) with the
 command that produced it; run one alone to refresh just that table.
 """
 import os
@@ -16,6 +16,7 @@ RUNS = [  # (table, command)
     ("reb.md", [sys.executable, "bench/reb_bench.py", "--offers", "10000"]),
     ("simple_ocr.md", [sys.executable, "bench/simple_ocr_bench.py", "--seconds", "60",
                        "--write", "bench/simple_ocr.md"]),
+    ("ocr_views.md", [sys.executable, "bench/ocr_views_bench.py", "--write", "bench/ocr_views.md"]),
     ("gui.md", [sys.executable, "bench/gui_bench.py", "--offers", "10000", "--write", "bench/gui.md"]),
 ]
 
