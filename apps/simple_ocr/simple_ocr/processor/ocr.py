@@ -111,6 +111,10 @@ class BestOfViews:
         first = self.read(image)
         if first.confidence >= self.SURE:
             return first
+        return max(first, self.read(self.squeezed(image)), key=lambda r: r.confidence)
+
+    @classmethod
+    def squeezed(cls, image: np.ndarray) -> np.ndarray:
+        """The second view: the same height, SQUEEZE of the width."""
         height, width = image.shape[:2]
-        squeezed = cv2.resize(image, (max(1, round(width * self.SQUEEZE)), height), interpolation=cv2.INTER_AREA)
-        return max(first, self.read(squeezed), key=lambda r: r.confidence)
+        return cv2.resize(image, (max(1, round(width * cls.SQUEEZE)), height), interpolation=cv2.INTER_AREA)

@@ -81,7 +81,6 @@ class OcrPipeline:
             self.submit(TextRecord(self.camera, frame.captured_at, frame.number, result.text,
                                    round(result.confidence, 1)))
 
-
     def _count_corrupt(self, number: int, error: ValueError) -> None:
         self.stats.add("frames_corrupt")
         corrupt = self.stats.snapshot()["frames_corrupt"]

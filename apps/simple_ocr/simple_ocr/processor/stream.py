@@ -49,7 +49,7 @@ class Frame:
 
     def shrunk_gray(self, scale: int) -> np.ndarray:
         """Greyscale at 1/scale of the size, what change detection compares."""
-        if self._jpeg is not None and self._image is None and scale in JPEG_SCALES:
+        if self._jpeg is not None and scale in JPEG_SCALES:
             return self._decode(JPEG_SCALES[scale])
         return shrink(self.image, scale)
 
