@@ -12,7 +12,6 @@ The table counts exact reads of the crop alone, of BestOfViews, and of always re
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -24,6 +23,8 @@ import cv2  # noqa: E402
 from simple_ocr.camera.__main__ import CameraConfig, build_scene  # noqa: E402
 from simple_ocr.common.config import Env  # noqa: E402
 from simple_ocr.processor.ocr import BestOfViews, Tesseract, preprocess  # noqa: E402
+
+from made_by import publish  # noqa: E402  (bench/, the script's own folder)
 
 
 def read_lines(job: tuple[str, list[int]]) -> list[dict]:
@@ -39,9 +40,7 @@ def read_lines(job: tuple[str, list[int]]) -> list[dict]:
         crop = preprocess(cv2.imdecode(jpeg, cv2.IMREAD_COLOR))
         reads = []
         kept = BestOfViews(lambda image: reads.append(engine(image)) or reads[-1])(crop)
-        height, width = crop.shape[:2]
-        squeezed = reads[1] if len(reads) > 1 else engine(
-            cv2.resize(crop, (max(1, round(width * BestOfViews.SQUEEZE)), height), interpolation=cv2.INTER_AREA))
+        squeezed = reads[1] if len(reads) > 1 else engine(BestOfViews.squeezed(crop))
         rows.append({"line": line, "alone": reads[0].text, "kept": kept.text, "second_view": len(reads) > 1,
                      "both": max(reads[0], squeezed, key=lambda r: r.confidence).text})
     return rows
@@ -74,11 +73,7 @@ def main() -> int:
         "",
         "Misread by BestOfViews: " + (", ".join(missed) or "none"),
     ]
-    command = "$ " + shlex.join([".venv/bin/python", "bench/ocr_views_bench.py", *sys.argv[1:]])
-    report = "\n".join(lines) + f"\n\nMade by:\n\n    {command}\n"
-    print(report)
-    if args.write:
-        args.write.write_text(f"## OCR views (simple_ocr Processor)\n\n{report}")
+    publish("\n".join(lines), "## OCR views (simple_ocr Processor)", args.write)
     return 0
 
 

@@ -16,7 +16,6 @@ import argparse
 import bisect
 import json
 import os
-import shlex
 import shutil
 import socket
 import statistics
@@ -33,6 +32,8 @@ APP_DIR = REPO_ROOT / "apps" / "simple_ocr"
 sys.path.insert(0, str(APP_DIR))
 
 from simple_ocr.repository import Repository  # noqa: E402
+
+from made_by import publish  # noqa: E402  (bench/, the script's own folder)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -304,11 +305,7 @@ def main() -> int:
                 process.kill()
         shutil.rmtree(work, ignore_errors=True)
 
-    command = "$ " + shlex.join([".venv/bin/python", "bench/simple_ocr_bench.py", *sys.argv[1:]])
-    report = f"{table(results['ours'], results['naive'], args)}\n\nMade by:\n\n    {command}\n"
-    print(report)
-    if args.write:
-        args.write.write_text(f"# simple_ocr benchmark\n\n{report}")
+    publish(table(results["ours"], results["naive"], args), "# simple_ocr benchmark", args.write)
     return 0
 
 
