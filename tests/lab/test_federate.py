@@ -90,6 +90,24 @@ def test_federate_then_rerun_changes_nothing(lab):
     assert nonces(lab) == before, "a rerun must send no transaction"
 
 
+def test_a_node_whose_host_key_is_not_the_one_on_chain_is_refused(lab, tmp_path):
+    """An endpoint that answers with another host key (an impostor) is never trusted nor connected to."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "impostor")], check=True)
+    impostor = (tmp_path / "impostor.pub").read_text().split()[:2]
+    keyscan = tmp_path / "impostor-keyscan"
+    keyscan.write_text('#!/bin/sh\n# called like ssh-keyscan: the host is the last argument\n'
+                       'for host; do :; done\necho "$host %s"\n' % " ".join(impostor))
+    keyscan.chmod(0o755)
+    known_hosts = Path(lab.extra["lab_dir"]) / "keys" / "rented_known_hosts"
+    trusted = known_hosts.read_text()
+
+    rc, result, out = lab.playbook("playbooks/provision.yml", "-e", "fog_keyscan_command=%s" % keyscan, check=False)
+    assert rc != 0, out[-4000:]
+    assert "but the seller recorded" in out and "Not connecting (the endpoint may be intercepted)" in out, out[-4000:]
+    assert changed(result) == 0, out[-4000:]
+    assert known_hosts.read_text() == trusted, "the impostor's key must not be trusted"
+
+
 def test_release_settles_and_undoes_everything(lab):
     w3, accounts = chain(lab)
     _, first, out = lab.playbook("playbooks/release.yml")
