@@ -1,14 +1,15 @@
-"""The market and the buyer's reservations, read from the chain through the shared REB client.
+"""The market and the buyer's reservations, read through the shared REB client and its market index.
 
-Offers are read once per block (every REB change is a transaction, so a new block is the only way
-they change) and kept in memory; pages, sorting and filters are then served without the chain.
+The market index (module_utils/reb_index) follows the REB's events: after a new block only that
+block's logs are read (a few JSON-RPC calls whatever the market's size). The open offers are then
+kept in memory per block; pages, sorting and filters are served without the chain.
 """
 import threading
 import time
 from decimal import Decimal
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_index import public_offer
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import offer_matches
 
 SORT_KEYS = {
@@ -63,10 +64,21 @@ def parse_query(params):
         "min_cpu_millicores": whole(params, "min_cpu", unit="millicores,"),
         "min_memory_mib": whole(params, "min_memory", unit="MiB,"),
         "max_price_per_hour": whole(params, "max_price", unit="wei per hour,"),
+        "sellers": sellers(params.get("sellers")),
         "state": "open",
     }
     return dict(filters=filters, sort=sort, order=order, page=whole(params, "page", 1, default=1),
                 per_page=whole(params, "per_page", 1, MAX_PER_PAGE, default=25))
+
+
+def sellers(text):
+    """Trusted seller addresses from a comma separated query parameter, or None."""
+    items = [s.strip() for s in (text or "").split(",") if s.strip()]
+    for item in items:
+        if len(item) != 42 or not item.startswith("0x") or any(c not in "0123456789abcdefABCDEF" for c in item[2:]):
+            raise BadInput("sellers=%r is not valid: give seller addresses (0x and 40 hex digits), comma separated."
+                           % item[:60])
+    return items or None
 
 
 class Market:
@@ -75,8 +87,8 @@ class Market:
         self.buyer = buyer
         self._lock = threading.Lock()
         self._block = None
+        self._index = None
         self._offers = []
-        self._by_id = {}
         self._facets = {}
         self._now = 0
 
@@ -84,29 +96,27 @@ class Market:
         return get_client(self.params)
 
     def refresh(self):
-        """Offers as of the latest block (re-read only when a block was mined since)."""
+        """Open offers as of the latest block (the index reads only the blocks mined since the last call).
+
+        The offers are the index's own records, shared read-only: copies are made for the page only."""
         with self._lock:
-            client = self.client()
-            block = client.w3.eth.get_block("latest")
-            if block["number"] != self._block:
-                offers = client.offers()
-                self._by_id = dict((o["id"], o) for o in offers)
-                self._offers = offers
-                open_offers = [o for o in offers if o["state"] == "open"]
+            index = self._index = self.client().market()
+            if index.block != self._block:
+                self._offers = [o for o in index.offers.values() if o["state"] == "open"]
                 self._facets = {
-                    "regions": sorted(set(o["region"] for o in open_offers)),
-                    "device_kinds": sorted(set(d["kind"] for o in open_offers for d in o["devices"])),
+                    "regions": sorted(set(o["region"] for o in self._offers)),
+                    "device_kinds": sorted(set(d["kind"] for o in self._offers for d in o["devices"])),
                 }
-                self._block = block["number"]
-            self._now = max(block["timestamp"], int(time.time()))
+                self._block = index.block
+            self._now = max(index.block_time, int(time.time()))
             return self._offers
 
     def offer(self, offer_id):
         self.refresh()
-        offer = self._by_id.get(offer_id)
+        offer = self._index.offer(offer_id)
         if offer is None:
             raise NotFound("offer %d does not exist on this REB (%d offers); pick one from the market."
-                           % (offer_id, len(self._offers)))
+                           % (offer_id, len(self._index.offers)))
         return offer
 
     def query(self, q, unmet=()):
@@ -124,7 +134,7 @@ class Market:
     def offer_view(self, offer, unmet=()):
         """An offer for the page: prices as decimal strings (wei exceed JS numbers), display strings, and the
         microservices whose unmet requirement it meets."""
-        view = dict(offer)
+        view = public_offer(offer, self._index.providers) if "history" in offer else dict(offer)
         view["price_per_hour"] = str(offer["price_per_hour"])
         view["price_eth"] = eth(offer["price_per_hour"])
         view["meets"] = [u["microservice"] for u in unmet if offer_matches(offer, dict(u["offer_filters"],
@@ -143,12 +153,13 @@ class Market:
         self.refresh()
         client = self.client()
         with self._lock:
-            mine = [r for r in client.reservations() if r["buyer"].lower() == self.buyer.lower()]
+            buyer = self.buyer.lower()
+            mine = client.reservations([i for i, r in self._index.reservations.items() if r["buyer"].lower() == buyer])
             released = self._released_shares(client, [r["id"] for r in mine if r["state"] == "released"])
         now = self._now
         rows = []
         for r in sorted(mine, key=lambda r: -r["id"]):
-            offer = self._by_id.get(r["offer_id"], {})
+            offer = self._index.offers.get(r["offer_id"], {})
             rows.append(dict(
                 id=r["id"], offer_id=r["offer_id"], state=r["state"], hours=r["hours"],
                 node_id=offer.get("node_id", ""), region=offer.get("region", ""),
@@ -167,15 +178,8 @@ class Market:
                        % (reservation_id, self.buyer))
 
     def _released_shares(self, client, ids):
-        """What the seller was paid for each released reservation (from ReservationReleased events)."""
-        if not ids:
-            return {}
-        try:
-            logs = client.contract.events.ReservationReleased().get_logs(from_block=0)
-        except Exception as e:  # reads are best effort here: the state is still shown
-            raise RebError("reading the REB's release events failed: %s" % str(e)[:200])
-        return dict((e["args"]["reservationId"], e["args"]["toSeller"]) for e in logs
-                    if e["args"]["reservationId"] in ids)
+        """What the seller was paid for each released reservation (the index keeps ReservationReleased's share)."""
+        return dict((i, self._index.reservations[i].get("to_seller", 0)) for i in ids)
 
 
 def _time_left(r, now):

@@ -111,6 +111,7 @@ class MarketIndex(object):
 
     def _reset(self):
         self.block, self.block_hash, self.deployed_at, self.span = -1, None, None, FIRST_SPAN
+        self.block_time = 0
         self.offers, self.reservations, self.providers = {}, {}, {}
 
     # ------------------------------------------------------------------------------ disk
@@ -151,6 +152,7 @@ class MarketIndex(object):
         """Read the events mined since the cursor; returns the number of new logs."""
         latest = self.client.rpc("eth_getBlockByNumber", ["latest", False])
         number, block_hash = int(latest["number"], 16), latest["hash"]
+        self.block_time = int(latest["timestamp"], 16)
         if number == self.block and block_hash == self.block_hash:
             return 0
         if self.block >= 0 and (number < self.block or not self._cursor_still_on_chain(number)):
@@ -243,6 +245,10 @@ class MarketIndex(object):
 
     def offer_list(self):
         return [public_offer(o, self.providers) for o in self.offers.values()]
+
+    def select(self, wanted):
+        """Copies of the offers for which wanted(offer) is true (filtering before copying: 100k offers)."""
+        return [public_offer(o, self.providers) for o in self.offers.values() if wanted(o)]
 
     def changes_since(self, offer_id, terms_hash):
         """{field: (as seen with terms_hash, now)} of an offer whose terms changed, or None if unknown."""

@@ -5,6 +5,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import functools
 import math
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import parse_location, location_string
@@ -21,6 +22,7 @@ OFFER_FILTERS = dict(
     architecture=dict(type="str"),
     max_price_per_hour=dict(type="int"),
     seller=dict(type="str"),
+    sellers=dict(type="list", elements="str"),
     state=dict(type="str", choices=["open", "reserved", "withdrawn", "any"], default="open"),
     hours=dict(type="int"),
 )
@@ -40,10 +42,26 @@ def offer_matches(offer, f, now=None):
         not f.get("architecture") or offer["architecture"] == f["architecture"],
         f.get("max_price_per_hour") is None or offer["price_per_hour"] <= f["max_price_per_hour"],
         not f.get("seller") or offer["seller"].lower() == f["seller"].lower(),
+        not f.get("sellers") or offer["seller"].lower() in trusted_set(tuple(f["sellers"])),
         f.get("state", "open") in ("any", None) or offer["state"] == f.get("state", "open"),
         f.get("hours") is None or _bookable(offer, f["hours"], now),
     )
     return all(checks)
+
+
+@functools.lru_cache(maxsize=16)
+def trusted_set(sellers):
+    """Lower-case addresses of a trusted-sellers list (names are not unique: only addresses identify sellers)."""
+    return frozenset(str(s).strip().lower() for s in sellers)
+
+
+def check_sellers(sellers):
+    """A clear error for an entry of a trusted-sellers list that is not an address."""
+    for seller in sellers or ():
+        text = str(seller).strip()
+        if len(text) != 42 or not text.startswith("0x") or not all(c in "0123456789abcdefABCDEF" for c in text[2:]):
+            raise ValueError("sellers entry %r is not a seller address (0x followed by 40 hex digits): providers are "
+                             "trusted by address, since names are not unique." % text[:60])
 
 
 def _bookable(offer, hours, now):
