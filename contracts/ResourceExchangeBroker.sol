@@ -63,8 +63,8 @@ contract ResourceExchangeBroker {
         uint40 endsAt;
     }
 
-    /// @notice Most records one paged view returns (about 3M gas for a full page of offers).
-    uint256 public constant MAX_PAGE = 500;
+    /// @notice Most records one paged view returns: a full page of offers by id needs ~3M gas.
+    uint256 public constant MAX_PAGE = 300;
     /// @notice Longest provider name, node id, region, location or architecture (bytes).
     uint256 public constant MAX_NAME = 64;
     /// @notice Longest device list and access endpoint (bytes).

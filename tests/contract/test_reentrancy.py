@@ -15,7 +15,7 @@ def _selector(w3, sig):
 
 
 def _assert_balance_invariant(c, actors):
-    live = sum(r["escrow"] for r in c.reservations(1, 500) if r["state"] in LIVE)
+    live = sum(r["escrow"] for r in c.reservations(1, 300) if r["state"] in LIVE)
     assert c.balance(c.reb.address) == live + sum(c.owed(a) for a in actors)
 
 

@@ -25,8 +25,8 @@ except ImportError:
     WEB3_IMPORT_ERROR = traceback.format_exc()
 
 # Records per view call: the REB's MAX_PAGE. Its records are fixed-size, so a full page of
-# reservations needs ~1.5M gas and one of offers ~3M, whatever the market's size.
-PAGE_SIZE = 500
+# offers by id needs ~3M gas (reservations less), whatever the market's size.
+PAGE_SIZE = 300
 GAS_HEADROOM = 1.25
 GAS_MARGIN = 30000
 
