@@ -23,7 +23,9 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
     RebError, decode_tuple, parse_devices)
 
 FORMAT = 1
-FIRST_SPAN = 10000   # blocks per eth_getLogs request to start with
+FIRST_SPAN = 16      # blocks per eth_getLogs request to start with: grows on sparse chains, shrinks on dense ones
+MAX_SPAN = 10000     # many hosted nodes refuse more
+PAGE_LOGS = (1000, 4000)  # logs per answer we aim at: grow the span below, shrink it above
 HISTORY = 3          # earlier terms kept per offer, to say what changed since a buyer looked
 SPEC_KINDS = ("string", "string", "uint", "string", "uint", "uint", "uint", "string", "string", "uint", "uint",
               "uint", "uint", "uint")
@@ -78,24 +80,29 @@ def get_logs_paged(request, address, first, last, span, on_page=None):
 
     `request(method, params)` returns the JSON-RPC result or raises with the node's error text.
     A "range too large" kind of error halves the span (down to one block, then it is an error);
-    after a success the span grows back towards FIRST_SPAN. Returns (logs, span that worked).
+    answers of fewer than PAGE_LOGS[0] logs double it (up to MAX_SPAN), answers of more than PAGE_LOGS[1]
+    halve it, so that no answer grows huge on a dense chain. Returns (logs, the span to use next time).
     """
     logs = []
     start = first
+    ceiling = MAX_SPAN  # after a refusal, never ask for more than what was then tried next
     while start <= last:
         end = min(last, start + span - 1)
         try:
             page = request("eth_getLogs", [{"address": address, "fromBlock": hex(start), "toBlock": hex(end)}])
         except RebError as e:
             if span > 1 and is_range_error(str(e)):
-                span = max(1, span // 2)
+                span = ceiling = max(1, span // 2)
                 continue
             raise
         logs.extend(page)
         if on_page:
             on_page(end)
         start = end + 1
-        span = min(FIRST_SPAN, span * 2) if len(page) < 1000 else span
+        if len(page) < PAGE_LOGS[0]:
+            span = min(ceiling, span * 2)
+        elif len(page) > PAGE_LOGS[1]:
+            span = max(1, span // 2)
     return logs, span
 
 
