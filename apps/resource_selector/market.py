@@ -4,19 +4,17 @@ The market index (module_utils/reb_index) follows the REB's events: after a new 
 block's logs are read (a few JSON-RPC calls whatever the market's size). The open offers are then
 kept in memory per block; pages, sorting and filters are served without the chain.
 """
+import itertools
 import threading
 import time
 from decimal import Decimal
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client
 from ansible_collections.decenter.fog.plugins.module_utils.reb_index import public_offer
-from ansible_collections.decenter.fog.plugins.module_utils.reb_market import offer_matches
+from ansible_collections.decenter.fog.plugins.module_utils.reb_market import matcher, offer_matches
 
-SORT_KEYS = {
-    "price": lambda o: o["price_per_hour"], "cpu": lambda o: o["cpu_millicores"],
-    "memory": lambda o: o["memory_mib"], "storage": lambda o: o["storage_gib"],
-    "region": lambda o: o["region"], "tier": lambda o: o["tier"], "id": lambda o: o["id"],
-}
+from .open_offers import SORT_KEYS, OpenOffers
+
 MAX_PER_PAGE = 200
 WEI_PER_ETH = Decimal(10) ** 18
 ENDED = ("rejected", "cancelled", "expired", "released", "settled")
@@ -88,28 +86,22 @@ class Market:
         self._lock = threading.Lock()
         self._block = None
         self._index = None
-        self._offers = []
-        self._facets = {}
+        self._open = OpenOffers()
         self._now = 0
 
     def client(self):
         return get_client(self.params)
 
     def refresh(self):
-        """Open offers as of the latest block (the index reads only the blocks mined since the last call).
-
-        The offers are the index's own records, shared read-only: copies are made for the page only."""
+        """Open offers as of the latest block (the index reads only the blocks mined since the last call, the
+        sorted lists move only the offers that changed). The records are the index's, shared read-only:
+        copies are made for the page only."""
         with self._lock:
             index = self._index = self.client().market()
-            if index.block != self._block:
-                self._offers = [o for o in index.offers.values() if o["state"] == "open"]
-                self._facets = {
-                    "regions": sorted(set(o["region"] for o in self._offers)),
-                    "device_kinds": sorted(set(d["kind"] for o in self._offers for d in o["devices"])),
-                }
-                self._block = index.block
+            self._open.sync(index)
+            self._block = index.block
             self._now = max(index.block_time, int(time.time()))
-            return self._offers
+            return self._open
 
     def offer(self, offer_id):
         self.refresh()
@@ -120,16 +112,24 @@ class Market:
         return offer
 
     def query(self, q, unmet=()):
-        offers = self.refresh()
-        hits = [o for o in offers if offer_matches(o, q["filters"])]
-        hits.sort(key=SORT_KEYS[q["sort"]], reverse=q["order"] == "desc")
-        total = len(hits)
-        pages = max(1, -(-total // q["per_page"]))
-        page = min(q["page"], pages)
-        first = (page - 1) * q["per_page"]
-        rows = [self.offer_view(o, unmet) for o in hits[first:first + q["per_page"]]]
-        return dict(total=total, page=page, pages=pages, per_page=q["per_page"], sort=q["sort"], order=q["order"],
-                    offers=rows, facets=self._facets, block=self._block)
+        open_offers = self.refresh()
+        with self._lock:
+            ordered = open_offers.ordered(q["sort"], q["order"])
+            filters = dict((k, v) for k, v in q["filters"].items() if v not in (None, "", []) and k != "state")
+            if filters:  # one pass over the sorted offers with a predicate of the set filters only
+                wanted = matcher(dict(filters, state="open"))
+                hits = [o for o in ordered if wanted(o)]
+                total = len(hits)
+            else:  # the whole open market: its size is known, only the page is read
+                hits, total = None, open_offers.count()
+            pages = max(1, -(-total // q["per_page"]))
+            page = min(q["page"], pages)
+            first = (page - 1) * q["per_page"]
+            chosen = hits[first:first + q["per_page"]] if hits is not None else \
+                list(itertools.islice(ordered, first, first + q["per_page"]))
+            rows = [self.offer_view(o, unmet) for o in chosen]
+            return dict(total=total, page=page, pages=pages, per_page=q["per_page"], sort=q["sort"],
+                        order=q["order"], offers=rows, facets=open_offers.facets(), block=self._block)
 
     def offer_view(self, offer, unmet=()):
         """An offer for the page: prices as decimal strings (wei exceed JS numbers), display strings, and the
@@ -143,10 +143,11 @@ class Market:
 
     def matching(self, filters, limit=5):
         """Open offers meeting an unmet requirement's filters, cheapest first."""
-        offers = self.refresh()
-        hits = sorted((o for o in offers if offer_matches(o, dict(filters, state="open"))),
-                      key=lambda o: (o["price_per_hour"], o["id"]))
-        return len(hits), [o["id"] for o in hits[:limit]]
+        open_offers = self.refresh()
+        with self._lock:
+            wanted = matcher(dict(filters, state="open"))
+            hits = [o["id"] for o in open_offers.ordered("price", "asc") if wanted(o)]
+        return len(hits), hits[:limit]
 
     def reservations(self):
         """The buyer's reservations, newest first, with time left and cost so far."""

@@ -35,6 +35,10 @@ SPEC_FIELDS = ("node_id", "region", "tier", "location", "cpu_millicores", "memor
 # error texts of nodes that refuse a range as too large (geth, erigon, anvil, hosted providers)
 _RANGE_ERRORS = ("range", "too large", "too many", "exceed", "limit", "more than", "response size")
 ENV_DIR = "DECENTER_REB_INDEX_DIR"
+# Logs read but not yet saved before the file is rewritten: a later process re-reads at most these (a
+# call or two), while a busy reader (the GUI at 100k offers) does not rewrite 50 MB after every block.
+SAVE_EVERY = 500
+CHANGE_LOG = 1000  # updates remembered for readers that follow changes (the GUI)
 _OPEN = {}
 
 
@@ -119,6 +123,9 @@ class MarketIndex(object):
     def _reset(self):
         self.block, self.block_hash, self.deployed_at, self.span = -1, None, None, FIRST_SPAN
         self.block_time = 0
+        self.unsaved = 0
+        self.saved_block = -1
+        self.generation, self.rebuilds, self.change_log = 0, getattr(self, "rebuilds", -1) + 1, []
         self.offers, self.reservations, self.providers = {}, {}, {}
 
     # ------------------------------------------------------------------------------ disk
@@ -132,6 +139,7 @@ class MarketIndex(object):
         if data.get("format") != FORMAT:
             return
         self.block, self.block_hash = data["block"], data["block_hash"]
+        self.saved_block = self.block
         self.deployed_at, self.span = data["deployed_at"], data["span"]
         self.offers = dict((int(k), v) for k, v in data["offers"].items())
         self.reservations = dict((int(k), v) for k, v in data["reservations"].items())
@@ -143,13 +151,15 @@ class MarketIndex(object):
         try:
             if not os.path.isdir(directory):
                 os.makedirs(directory, 0o700)
+            text = json.dumps(dict(format=FORMAT, block=self.block, block_hash=self.block_hash,
+                                   deployed_at=self.deployed_at, span=self.span, offers=self.offers,
+                                   reservations=self.reservations, providers=self.providers),
+                              separators=(",", ":"))  # json.dumps: the C encoder (json.dump is pure Python)
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".index-")
             with os.fdopen(fd, "w") as f:
-                json.dump(dict(format=FORMAT, block=self.block, block_hash=self.block_hash,
-                               deployed_at=self.deployed_at, span=self.span, offers=self.offers,
-                               reservations=self.reservations, providers=self.providers), f,
-                          separators=(",", ":"))
+                f.write(text)
             os.replace(tmp, self.path)
+            self.unsaved, self.saved_block = 0, self.block
         except (IOError, OSError):
             pass  # an index that cannot be saved is rebuilt next time; the answer is still right
 
@@ -162,17 +172,36 @@ class MarketIndex(object):
         self.block_time = int(latest["timestamp"], 16)
         if number == self.block and block_hash == self.block_hash:
             return 0
+        rebuilt = self.block < 0
         if self.block >= 0 and (number < self.block or not self._cursor_still_on_chain(number)):
             self._reset()
+            rebuilt = True
         if self.deployed_at is None:
             self.deployed_at = self._deployment_block(number)
         first = max(self.block + 1, self.deployed_at)
         logs, self.span = get_logs_paged(self.client.rpc, self.client.contract.address, first, number, self.span)
+        changed = set()
         for log in logs:
-            self._apply(log)
+            changed.add(self._apply(log))
         self.block, self.block_hash = number, block_hash
-        self._save()
+        self.unsaved += len(logs)
+        if self.unsaved >= SAVE_EVERY or self.saved_block < 0:
+            self._save()
+        self.generation += 1
+        if not rebuilt:
+            self.change_log = (self.change_log + [(self.generation, changed - {None})])[-CHANGE_LOG:]
         return len(logs)
+
+    def changes_after(self, generation, rebuilds):
+        """Ids of the offers changed since a reader synced at (generation, rebuilds); None: re-read them all."""
+        if rebuilds != self.rebuilds or (self.change_log and self.change_log[0][0] > generation + 1) \
+                or (not self.change_log and generation != self.generation):
+            return None
+        ids = set()
+        for number, changed in self.change_log:
+            if number > generation:
+                ids |= changed
+        return ids
 
     def _cursor_still_on_chain(self, latest):
         block = self.client.rpc("eth_getBlockByNumber", [hex(self.block), False]) if self.block <= latest else None
@@ -193,6 +222,7 @@ class MarketIndex(object):
     # ------------------------------------------------------------------------- decoding
 
     def _apply(self, log):
+        """Apply one log; returns the id of the offer whose record it changed (None if none)."""
         topics = log["topics"]
         name = self.topics.get(topics[0])
         if name is None:
@@ -206,13 +236,16 @@ class MarketIndex(object):
             node_id, terms, terms_hash = decode_tuple(data, 0, ("string", SPEC_KINDS, "bytes32"))
             offer = dict(id=key, seller=_address(topics[2]), state="open", active_reservation=0, history=[])
             self.offers[key] = self._with_terms(offer, terms, terms_hash, block)
+            return key
         elif name == "OfferUpdated":
             terms, terms_hash = decode_tuple(data, 0, (SPEC_KINDS, "bytes32"))
             offer = self.offers[key]
             offer["history"] = ([_terms_of(offer)] + offer["history"])[:HISTORY]
             self._with_terms(offer, terms, terms_hash, block)
+            return key
         elif name == "OfferWithdrawn":
             self.offers[key]["state"] = "withdrawn"
+            return key
         elif name == "ReservationRequested":
             hours, escrow, buyer_key, terms_hash, order_ref = decode_tuple(
                 data, 0, ("uint", "uint", "bytes32", "bytes32", "bytes32"))
@@ -222,6 +255,7 @@ class MarketIndex(object):
                 state="requested", buyer_key=buyer_key.hex(), terms_hash="0x" + terms_hash.hex(),
                 order_ref="0x" + order_ref.hex(), access_endpoint="", host_key_fingerprint="", block=block)
             self.offers[offer_id].update(state="reserved", active_reservation=key)
+            return offer_id
         elif name == "ReservationAccepted":
             endpoint, fingerprint = decode_tuple(data, 0, ("string", "bytes32"))
             self.reservations[key].update(state="accepted", access_endpoint=endpoint,
@@ -234,6 +268,8 @@ class MarketIndex(object):
             offer = self.offers[reservation["offer_id"]]
             if offer["active_reservation"] == key:
                 offer.update(state="open" if offer["state"] == "reserved" else offer["state"], active_reservation=0)
+            return offer["id"]
+        return None
 
     @staticmethod
     def _with_terms(offer, terms, terms_hash, block):

@@ -49,6 +49,37 @@ def offer_matches(offer, f, now=None):
     return all(checks)
 
 
+def matcher(f, now=None):
+    """offer_matches(offer, f, now) as a function of the offer that checks only the filters set in `f`
+    (what a scan of 100,000 offers wants). Agrees with offer_matches (tested)."""
+    checks = []
+    if f.get("offer_id") is not None:
+        checks.append(lambda o, v=f["offer_id"]: o["id"] == v)
+    for name, field in (("node_id", "node_id"), ("region", "region"), ("architecture", "architecture")):
+        if f.get(name):
+            checks.append(lambda o, v=f[name], k=field: o[k] == v)
+    if f.get("device"):
+        checks.append(lambda o, v=f["device"]: any(d["id"] == v for d in o["devices"]))
+    if f.get("device_kind"):
+        checks.append(lambda o, v=f["device_kind"]: any(d["kind"] == v for d in o["devices"]))
+    for name, field in (("min_cpu_millicores", "cpu_millicores"), ("min_memory_mib", "memory_mib"),
+                        ("min_storage_gib", "storage_gib")):
+        if f.get(name) is not None:
+            checks.append(lambda o, v=f[name], k=field: o[k] >= v)
+    if f.get("max_price_per_hour") is not None:
+        checks.append(lambda o, v=f["max_price_per_hour"]: o["price_per_hour"] <= v)
+    if f.get("seller"):
+        checks.append(lambda o, v=f["seller"].lower(): o["seller"].lower() == v)
+    if f.get("sellers"):
+        checks.append(lambda o, v=trusted_set(tuple(f["sellers"])): o["seller"].lower() in v)
+    state = f.get("state", "open")
+    if state not in ("any", None):
+        checks.append(lambda o, v=state: o["state"] == v)
+    if f.get("hours") is not None:
+        checks.append(lambda o, v=f["hours"]: _bookable(o, v, now))
+    return lambda offer: all(check(offer) for check in checks)
+
+
 @functools.lru_cache(maxsize=16)
 def trusted_set(sellers):
     """Lower-case addresses of a trusted-sellers list (names are not unique: only addresses identify sellers)."""

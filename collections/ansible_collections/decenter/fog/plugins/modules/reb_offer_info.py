@@ -117,7 +117,7 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import (
-    OFFER_FILTERS, check_sellers, offer_matches, rank_offers)
+    OFFER_FILTERS, check_sellers, matcher, offer_matches, rank_offers)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
 
@@ -135,7 +135,7 @@ def run(params, check_mode):
     else:
         index = client.market()
         total = len(index.offers)
-        matching = index.select(lambda o: offer_matches(o, params, now))
+        matching = index.select(matcher(params, now))
     matching = rank_offers(matching, params["near"])
     if params["limit"]:
         matching = matching[:params["limit"]]
