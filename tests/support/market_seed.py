@@ -6,6 +6,7 @@ a publishOffer costs ~141k gas, so a batch of 200 fills ~28M of a block.
 import requests
 
 BATCH = 200
+GAS_PRICE = 2 * 10 ** 9
 REGIONS = ["SEOUL", "SEOUL-KETI", "POVO", "CLOUD", "BUSAN", "TRENTO"]
 
 
@@ -36,9 +37,12 @@ def publish_many(url, w3, reb, n, sellers, spec=default_spec, first=0):
             data = reb.encode_abi("publishOffer", [spec(i)])
             batch.append({"jsonrpc": "2.0", "id": i, "method": "eth_sendTransaction",
                           "params": [{"from": seller, "to": reb.address, "data": data, "gas": hex(200000),
-                                      "nonce": hex(nonces[seller])}]})
+                                      "gasPrice": hex(GAS_PRICE), "nonce": hex(nonces[seller])}]})
             nonces[seller] += 1
             if len(batch) == BATCH or i == first + n - 1:
+                # full blocks raise the EIP-1559 base fee by ~11% each: 500 of them would price the
+                # sellers out, so every seeded block starts again from 1 gwei
+                rpc("anvil_setNextBlockBaseFeePerGas", [hex(GAS_PRICE // 2)])
                 answers = requests.post(url, json=batch, timeout=120).json()
                 failed = [a for a in answers if "result" not in a]
                 assert not failed, failed[:3]
@@ -47,6 +51,7 @@ def publish_many(url, w3, reb, n, sellers, spec=default_spec, first=0):
         for _ in range(n // BATCH + 10):  # bounded: whatever did not fit a block goes into the next ones
             if reb.functions.offerCount().call() == start + n:
                 break
+            rpc("anvil_setNextBlockBaseFeePerGas", [hex(GAS_PRICE // 2)])
             rpc("evm_mine", [])
     finally:
         rpc("evm_setAutomine", [True])

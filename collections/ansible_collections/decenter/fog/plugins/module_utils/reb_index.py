@@ -208,15 +208,21 @@ class MarketIndex(object):
         return bool(block) and block["hash"] == self.block_hash
 
     def _deployment_block(self, latest):
-        """First block where the contract has code (binary search: ~log2(blocks) eth_getCode calls)."""
+        """First block where the contract has code (binary search: ~log2(blocks) eth_getCode calls).
+
+        A node without the old state (not an archive node) cannot answer for old blocks: then the logs are
+        read from the genesis block, which costs more eth_getLogs pages but gives the same index."""
         address = self.client.contract.address
         low, high = 0, latest
-        while low < high:
-            mid = (low + high) // 2
-            if self.client.rpc("eth_getCode", [address, hex(mid)]) not in ("0x", "", None):
-                high = mid
-            else:
-                low = mid + 1
+        try:
+            while low < high:
+                mid = (low + high) // 2
+                if self.client.rpc("eth_getCode", [address, hex(mid)]) not in ("0x", "", None):
+                    high = mid
+                else:
+                    low = mid + 1
+        except RebError:
+            return 0
         return low
 
     # ------------------------------------------------------------------------- decoding
