@@ -167,8 +167,8 @@ class RebClient(object):
             raise RebError("%s at %s failed: %s" % (method, self.rpc_url, _short(e)))
         if "error" in answer:
             error = answer["error"]
-            raise RebError("%s at %s failed: %s" % (method, self.rpc_url,
-                                                     error.get("message", error) if isinstance(error, dict) else error))
+            text = error.get("message", error) if isinstance(error, dict) else error
+            raise RebError("%s at %s failed: %s" % (method, self.rpc_url, text))
         return answer["result"]
 
     def call_raw(self, fn_name, *args):

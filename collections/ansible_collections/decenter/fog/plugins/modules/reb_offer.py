@@ -13,9 +13,9 @@ description:
   - The offer is found by the seller's account and O(node_id). A rerun with the same data changes
     nothing; changed data updates the offer in place; O(state=absent) withdraws it.
   - An offer cannot change while a reservation holds it; the task then fails and says so.
-  - O(state=absent) also withdraws an offer with a request waiting for an answer, in one transaction:
-    the request is rejected and its buyer refunded in full, so nobody can keep a node listed by reserving
-    it again between a reject and a withdrawal. An accepted rental must end (release or settle) first.
+  - O(state=absent) also withdraws an offer with a request waiting for an answer, in one transaction that
+    rejects the request and refunds its buyer in full, so nobody can keep a node listed by reserving it
+    again between a reject and a withdrawal. An accepted rental must end (release or settle) first.
   - The offer's terms are stored on chain as a hash (C(terms_hash)); the descriptive fields travel in the
     REB's events and are read back through the shared market index. Strings are capped by the REB
     (node id, region, location, architecture 64 bytes; devices 256 bytes).
@@ -175,8 +175,8 @@ def _absent(client, current, check_mode):
         held = client.reservation(current["active_reservation"])
         if held["state"] != "requested":
             raise RebError("offer %d (%s) is rented (reservation %d is %s): it can be withdrawn when that rental "
-                           "ends (released or settled)." % (current["id"], current["node_id"], held["id"],
-                                                             held["state"]))
+                           "ends (released or settled)."
+                           % (current["id"], current["node_id"], held["id"], held["state"]))
         result["rejected_reservation"] = held["id"]  # withdrawOffer rejects it and refunds its buyer
     receipt = client.transact("withdrawOffer", current["id"], check_mode=check_mode)
     if receipt:

@@ -11,7 +11,7 @@ short_description: Reserve, accept, reject, cancel, release, expire or settle a 
 description:
   - Buyer, O(state=requested) - reserves an open offer for O(hours), paying price x hours into escrow
     and handing over its provisioning public key. The reservation is bound to the offer's terms as the
-    buyer saw them (O(terms_hash), else the terms the market index shows when the task runs): if the
+    buyer saw them (O(terms_hash), else the terms the market index shows when the task runs). If the
     seller changed anything (price, CPU, memory, region, devices, ...) since, the REB refuses the reservation,
     nothing is paid, and the task says which fields changed.
   - "What identifies the same order: O(order_ref). The REB records, per buyer, the reservation made with
