@@ -3,6 +3,8 @@
 With change detection a line would be read once, so one misread would stand for the whole line.
 After a change the loop therefore reads frames until two reads agree, at most CONFIRM_READS of
 them (then the most confident read wins): about two OCR calls per line instead of one per frame.
+A kept read less sure than `min_confidence` is not stored: tesseract reading noise or a smudge is
+unsure (confidence 5-60), a line it reads right rarely is (75-96).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class OcrPipeline:
     def __init__(
         self, camera: str, frames: LatestFrame, detector: ChangeDetector | None,
         recognize: Callable[[np.ndarray], OcrResult], submit: Callable[[TextRecord], None],
-        stats: ProcessorStats, log: EventLogger, stop: threading.Event,
+        stats: ProcessorStats, log: EventLogger, stop: threading.Event, min_confidence: float = 0.0,
     ) -> None:
         self.camera = camera
         self.frames = frames
@@ -36,6 +38,7 @@ class OcrPipeline:
         self.stats = stats
         self.log = log
         self.stop = stop
+        self.min_confidence = min_confidence
         self.thread = threading.Thread(target=self._run, name="ocr-pipeline", daemon=True)
 
     def _run(self) -> None:
@@ -67,12 +70,19 @@ class OcrPipeline:
                 self.log.error("ocr_failed", frame=frame.number, reason=f"{type(error).__name__}: {error}")
                 self.stop.wait(1.0)
                 continue
+            if not result.text_found:
+                self.stats.add("frames_without_text")
             if self.detector is not None:
                 result, reads = confirm(reads, result)
                 if result is None:
                     continue
             # One record per change of text: a camera showing the same line sends it once.
             if not result.text or result.text == last_text:
+                continue
+            if result.confidence < self.min_confidence:
+                self.stats.add("texts_below_floor")
+                self.log.info("text_unsure", frame=frame.number, text=result.text[:80],
+                              confidence=round(result.confidence, 1), min_confidence=self.min_confidence)
                 continue
             last_text = result.text
             self.stats.add("texts_read")
