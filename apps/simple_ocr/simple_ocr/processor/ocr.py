@@ -22,6 +22,7 @@ BACKGROUND_WINDOW = 21  # median window on that copy: 1/8 of the frame's width, 
 NOISE_SIGMAS = 6  # a smoothed pixel is ink when it differs from the background by more than this many σ of noise
 MIN_INK_PIXELS = 40  # fewer ink pixels than this are specks, not a line
 MIN_TEXT_HEIGHT = 6  # pixels
+MAX_TEXT_HEIGHT_SHARE = 1 / 3  # ink taller than this share of the frame (once straightened) is a scene, not text
 MAX_DESKEW_DEGREES = 20.0  # a line turned further is not straightened (more likely not a line)
 PAPER, INK_TARGET = 235, 55  # grey levels of the evened-out crop handed to tesseract
 NOISY_CONTRAST = 8  # ink/noise below this: the crop is smoothed before reading (96% exact at 35 levels, was 90%)
@@ -45,7 +46,8 @@ def preprocess(image: np.ndarray, min_contrast: float = MIN_TEXT_CONTRAST) -> np
     read noise for 0.5 s). So the light is estimated first, as a median over windows much wider
     than a stroke on a shrunk copy, and subtracted: what remains is ink (dark or light) on zero.
     Ink is what a smoothed copy of that shows beyond both `min_contrast` / 2 and NOISE_SIGMAS of
-    the frame's own noise; without enough of it there is no line to read, and no read of noise.
+    the frame's own noise; without enough of it, or with ink over a third of the frame's height,
+    there is no line to read (and no slow read of noise).
     The line's slant (the main axis of its ink) is turned back before cropping: tesseract misread
     22% of lines at 3°. Tesseract gets the evened, unsmoothed crop (it binarises by itself, and
     blurred strokes read worse) unless the ink barely stands out of the noise.
@@ -71,8 +73,8 @@ def preprocess(image: np.ndarray, min_contrast: float = MIN_TEXT_CONTRAST) -> np
     evened = np.clip(PAPER + signed * ((PAPER - INK_TARGET) / contrast), 0, 255).astype(np.uint8)
     crop, ink = _straight_crop(evened, ink, xs, ys)
     ys, xs = np.nonzero(ink)
-    if len(xs) == 0:
-        return None
+    if len(xs) == 0 or ys.max() - ys.min() + 1 > MAX_TEXT_HEIGHT_SHARE * gray.shape[0]:
+        return None  # boxes, circles and lines all over a scene: tesseract would read them as noise
     crop = crop[max(0, ys.min() - CROP_MARGIN):ys.max() + CROP_MARGIN + 1,
                 max(0, xs.min() - CROP_MARGIN):xs.max() + CROP_MARGIN + 1]
     if contrast < NOISY_CONTRAST * 1.4826 * float(np.median(np.abs(signed[::2, ::2]))):
