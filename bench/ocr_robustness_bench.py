@@ -5,7 +5,7 @@ Each line is drawn by the camera simulator's renderer (640x480, noise σ 8 redra
 one condition, JPEG-encoded, decoded and read the way the Processor reads it (its recognizer with
 its default settings: preprocess, BestOfViews(Tesseract)). "Read exactly" counts the first read of
 each line. "Stored" follows the Processor's own decision: frames of the line are read until two
-reads agree (at most three), and the kept read is stored only when it reaches the confidence floor.
+reads agree (nothing if three differ), and the kept read is stored only when it reaches the confidence floor.
 Lines come from the `random` source (the camera bench's: codes without I, O, Q) and the `letters`
 source (codes of every letter); the bench's seed is one the tests do not use.
 
@@ -95,7 +95,7 @@ def line_frames(condition: str, text: str, key: str, count: int) -> list[np.ndar
             corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
             seen = np.float32([[keystone * w, 0], [w - keystone * w, 0], [w, h], [0, h]])
             image = cv2.warpPerspective(image, cv2.getPerspectiveTransform(corners, seen), (w, h),
-                                        borderMode=cv2.BORDER_REPLICATE)
+                                        borderMode=cv2.BORDER_REFLECT_101)
         ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
         assert ok
         frames.append(cv2.imdecode(jpeg, cv2.IMREAD_COLOR))
@@ -154,7 +154,7 @@ def table(rows: list[dict], args: argparse.Namespace) -> str:
         f"{args.lines} lines per condition and source (seed {args.seed}), 640x480, noise σ {NOISE:g} redrawn per "
         "frame, each frame JPEG-encoded and decoded, read by the Processor's recognizer with its default settings. "
         "Read exactly: the first read of the line. Stored: the Processor's decision over up to three frames (two "
-        "agreeing reads, else the most confident) and its confidence floor; a stored record that is not the line "
+        "agreeing reads; none if three differ) and its confidence floor; a stored record that is not the line "
         "shown is a wrong record.",
         "",
         "| condition | goal | `random` lines read exactly | `letters` lines (I, O, Q too) read exactly | "

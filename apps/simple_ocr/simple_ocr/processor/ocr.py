@@ -24,6 +24,9 @@ MIN_INK_PIXELS = 40  # fewer ink pixels than this are specks, not a line
 MIN_TEXT_HEIGHT = 6  # pixels
 MAX_TEXT_HEIGHT_SHARE = 1 / 3  # ink taller than this share of the frame (once straightened) is a scene, not text
 MAX_DESKEW_DEGREES = 20.0  # a line turned further is not straightened (more likely not a line)
+# Ink closer than this is one block of text: letters, words (a space is 36 px at 150% size), lines of a sign.
+LINE_JOIN_SHARE = (1 / 8, 1 / 32)  # of the frame's width, height
+SMALL_TEXT_HEIGHT, READ_HEIGHT = 26, 34  # lines with fewer ink rows are scaled up towards READ_HEIGHT
 PAPER, INK_TARGET = 235, 55  # grey levels of the evened-out crop handed to tesseract
 NOISY_CONTRAST = 8  # ink/noise below this: the crop is smoothed before reading (96% exact at 35 levels, was 90%)
 
@@ -46,8 +49,8 @@ def preprocess(image: np.ndarray, min_contrast: float = MIN_TEXT_CONTRAST) -> np
     read noise for 0.5 s). So the light is estimated first, as a median over windows much wider
     than a stroke on a shrunk copy, and subtracted: what remains is ink (dark or light) on zero.
     Ink is what a smoothed copy of that shows beyond both `min_contrast` / 2 and NOISE_SIGMAS of
-    the frame's own noise; without enough of it, or with ink over a third of the frame's height,
-    there is no line to read (and no slow read of noise).
+    the frame's own noise, in the largest block of it; without enough of it, or with ink over a
+    third of the frame's height, there is no line to read (and no slow read of noise).
     The line's slant (the main axis of its ink) is turned back before cropping: tesseract misread
     22% of lines at 3°. Tesseract gets the evened, unsmoothed crop (it binarises by itself, and
     blurred strokes read worse) unless the ink barely stands out of the noise.
@@ -62,7 +65,7 @@ def preprocess(image: np.ndarray, min_contrast: float = MIN_TEXT_CONTRAST) -> np
         signed, smooth, ink = -signed, -smooth, light
     else:
         ink = dark
-    ink = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    ink = _main_block(cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)))
     ys, xs = np.nonzero(ink)
     if len(xs) < MIN_INK_PIXELS:
         return None
@@ -79,7 +82,27 @@ def preprocess(image: np.ndarray, min_contrast: float = MIN_TEXT_CONTRAST) -> np
                 max(0, xs.min() - CROP_MARGIN):xs.max() + CROP_MARGIN + 1]
     if contrast < NOISY_CONTRAST * 1.4826 * float(np.median(np.abs(signed[::2, ::2]))):
         crop = cv2.GaussianBlur(crop, (0, 0), 1.2)
+    text_height = ys.max() - ys.min() + 1
+    if text_height < SMALL_TEXT_HEIGHT:  # tesseract misreads small capitals (I as T: 7 of 200 lines at 24 px)
+        scale = min(2.0, READ_HEIGHT / text_height)
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     return crop
+
+
+def _main_block(ink: np.ndarray) -> np.ndarray:
+    """The ink of the largest block of text (ink joined across letter, word and line gaps).
+
+    Specks, an edge of the scene or a smudge far from the text then do not stretch the crop.
+    """
+    height, width = ink.shape
+    joined = cv2.dilate(ink, np.ones((max(1, round(height * LINE_JOIN_SHARE[1])),
+                                      max(1, round(width * LINE_JOIN_SHARE[0]))), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    if count <= 2:  # background and at most one block
+        return ink
+    ink_per_block = np.bincount(labels[ink > 0], minlength=count)
+    ink_per_block[0] = 0
+    return np.where(labels == int(np.argmax(ink_per_block)), ink, 0).astype(np.uint8)
 
 
 def _light(gray: np.ndarray) -> np.ndarray:
