@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ANSIBLE_PLAYBOOK := $(VENV)/bin/ansible-playbook
 STAMPS := .make
 APT_PACKAGES := tesseract-ocr-eng openssh-server openssh-client redis-server \
-	wireguard-go wireguard-tools iproute2 iputils-ping fonts-dejavu-core procps netcat-openbsd curl util-linux chromium
+	wireguard-go wireguard-tools iproute2 iputils-ping fonts-dejavu-core fonts-dejavu-extra procps netcat-openbsd curl util-linux chromium
 REQUIREMENTS := requirements.txt $(wildcard apps/*/requirements.txt)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg

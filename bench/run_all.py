@@ -17,6 +17,7 @@ RUNS = [  # (table, command)
     ("simple_ocr.md", [sys.executable, "bench/simple_ocr_bench.py", "--seconds", "60",
                        "--write", "bench/simple_ocr.md"]),
     ("ocr_views.md", [sys.executable, "bench/ocr_views_bench.py", "--write", "bench/ocr_views.md"]),
+    ("ocr_robustness.md", [sys.executable, "bench/ocr_robustness_bench.py", "--write", "bench/ocr_robustness.md"]),
     ("gui.md", [sys.executable, "bench/gui_bench.py", "--offers", "10000", "--write", "bench/gui.md"]),
 ]
 
