@@ -16,7 +16,7 @@ CROP_MARGIN = 12  # pixels of background kept around the text: tesseract reads w
 # Where Debian, Ubuntu and upstream's `make install` put the traineddata files.
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                  "/usr/share/tessdata", "/usr/local/share/tessdata")
-MIN_TEXT_CONTRAST = 16  # grey levels between ink and background (after evening the light) for text to count
+MIN_TEXT_CONTRAST = 16  # grey levels the ink (smoothed 5x5) must stand out of the evened-out scene to count
 BACKGROUND_WIDTH = 160  # the light is estimated on a copy shrunk to about this width (fast, and blind to strokes)
 BACKGROUND_WINDOW = 21  # median window on that copy: 1/8 of the frame's width, wider than a line's strokes
 NOISE_SIGMAS = 6  # a smoothed pixel is ink when it differs from the background by more than this many σ of noise
@@ -53,7 +53,8 @@ def preprocess(image: np.ndarray, min_contrast: float = MIN_TEXT_CONTRAST) -> np
     third of the frame's height, there is no line to read (and no slow read of noise).
     The line's slant (the main axis of its ink) is turned back before cropping: tesseract misread
     22% of lines at 3°. Tesseract gets the evened, unsmoothed crop (it binarises by itself, and
-    blurred strokes read worse) unless the ink barely stands out of the noise.
+    blurred strokes read worse) unless the ink barely stands out of the noise; small text is
+    scaled up.
     """
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     signed = gray.astype(np.float32) - _light(gray)  # ink far from 0, background near 0
