@@ -131,7 +131,8 @@ def report(rows, total, seed_s, offers):
         "|---|---|---|",
         "| first rendered market page, cache warm (no new block since the last read) | %.3f s (max %.3f) | <= 1 s |"
         % (med(rows["warm"]), max(rows["warm"])),
-        "| first rendered market page, after a new block (%d offers; the server reads only the new block's events) | %.3f s (max %.3f) | "
+        "| first rendered market page, after a new block (%d offers; the server reads only the new block's events) "
+        "| %.3f s (max %.3f) | "
         "<= 1 s |" % (total, med(rows["cold"]), max(rows["cold"])),
         "| filter to SEOUL-KETI + camera after a new block (click to rows) | %.3f s | - |" % med(rows["filtered"]),
         "| ansible-runner event -> its line on the page, median (%d live events of %d runs) | %.0f ms (p95 %.0f ms) "
