@@ -71,6 +71,7 @@ def run(params, check_mode):
         return dict(changed=False, contract_address=client.contract.address, accept_window=window,
                     chain_id=client.chain_id)
     before, after = {"contract_address": None}, {"contract_address": "(new)", "accept_window": params["accept_window"]}
+    client.check_chain()  # a chain that cannot run the REB is refused before anything is spent
     if check_mode:
         return dict(changed=True, contract_address="", chain_id=client.chain_id, diff=dict(before=before, after=after))
     if client.account is None:
