@@ -27,12 +27,14 @@ def free_port():
 class Anvil:
     """An anvil process bound to 127.0.0.1; stopped by `stop()` (tests use it as a fixture)."""
 
-    def __init__(self, workdir, block_time=None, accounts=10, state_file=None):
+    def __init__(self, workdir, block_time=None, accounts=10, state_file=None, gas_limit=100000000):
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         args = [str(ANVIL), "--host", "127.0.0.1", "--port", str(self.port), "--mnemonic", MNEMONIC,
                 "--accounts", str(accounts), "--chain-id", str(CHAIN_ID), "--silent",
-                "--hardfork", "prague", "--gas-limit", "100000000"]
+                "--hardfork", "prague"]
+        if gas_limit:  # None: anvil's default block gas limit (30M), as a real chain has
+            args += ["--gas-limit", str(gas_limit)]
         if block_time:
             args += ["--block-time", str(block_time)]
         if state_file:

@@ -81,6 +81,10 @@ class WalletJournal(object):
     def _write(self, entries):
         cutoff = time.time() - KEEP_SECONDS
         entries = [e for e in entries if e.get("sent", 0) >= cutoff]
+        if not entries:
+            if os.path.exists(self.path):
+                os.remove(self.path)
+            return
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(self.path), prefix=".journal-")
         with os.fdopen(fd, "w") as f:
             json.dump({"sent": entries}, f, indent=1, sort_keys=True)
