@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import node_message
 
 # TSTORE 1 at slot 0, TLOAD it, MSTORE it at 0, MCOPY 32 bytes from 0 to 32, RETURN memory[32:64] (= 1).
 CANCUN_PROBE = "0x600160005d60005c600052602060006020 5e60206020f3".replace(" ", "")
@@ -37,14 +38,14 @@ def _probe(w3, rpc_url, chain_id):
         answer = bytes(w3.eth.call({"data": CANCUN_PROBE, "gas": WANTED_CALL_GAS}))
         cap = WANTED_CALL_GAS
     except Exception as e:
-        text = str(e)
+        text = node_message(e)
         if "gas" not in text.lower() or "opcode" in text.lower():
             raise _unfit(rpc_url, chain_id, text)
         # The endpoint caps eth_call gas (Osaka's transaction cap, geth's rpc.gascap): probe under it.
         try:
             answer = bytes(w3.eth.call({"data": CANCUN_PROBE, "gas": OSAKA_TX_GAS_CAP}))
         except Exception as e2:
-            raise _unfit(rpc_url, chain_id, str(e2))
+            raise _unfit(rpc_url, chain_id, node_message(e2))
         cap = OSAKA_TX_GAS_CAP
     if int.from_bytes(answer[-32:] or b"\0", "big") != 1:
         raise _unfit(rpc_url, chain_id, "the probe returned 0x%s instead of 1" % answer.hex())
@@ -52,7 +53,6 @@ def _probe(w3, rpc_url, chain_id):
 
 
 def _unfit(rpc_url, chain_id, detail):
-    detail = detail.strip().splitlines()[0][:200] if detail.strip() else "no answer"
     return RebError("the chain at %s (chain id %d) cannot run the REB: it lacks the Cancun opcodes TSTORE/TLOAD/MCOPY "
                     "the contract needs (probe: %s); use a node with the Cancun fork or later (e.g. anvil or "
                     "Hardhat 3, geth/Besu with Cancun active). Nothing was deployed or spent."

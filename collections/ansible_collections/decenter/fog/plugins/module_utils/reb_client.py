@@ -12,7 +12,7 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CH
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
     RebError, offer_dict, reservation_dict, decode_struct_array, struct_kinds, OFFER_STATES, RESERVATION_STATES)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_chain_check import check_chain
-from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import revert_data
+from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import node_message, revert_data
 from ansible_collections.decenter.fog.plugins.module_utils.reb_tx import TxSender
 
 WEB3_IMPORT_ERROR = None
@@ -300,5 +300,4 @@ def _mask_immutables(code):
 
 
 def _short(error):
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text[:300]
+    return node_message(error)

@@ -69,3 +69,15 @@ def _from_text(text):
         return None
     match = _IN_TEXT.search(text)
     return _hex(match.group(1)) if match else None
+
+
+def node_message(error):
+    """The first line of what the node said (web3 wraps a JSON-RPC error's dict, stack traces and all)."""
+    for response in (getattr(error, "rpc_response", None), getattr(error, "args", (None,))[:1][0] if getattr(
+            error, "args", None) else None):
+        if isinstance(response, dict):
+            inner = response.get("error", response)
+            if isinstance(inner, dict) and isinstance(inner.get("message"), str) and inner["message"].strip():
+                return inner["message"].strip().splitlines()[0][:300]
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__

@@ -23,7 +23,7 @@ import json
 import time
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
-from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import revert_data
+from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import node_message, revert_data
 from ansible_collections.decenter.fog.plugins.module_utils.reb_wallet import WalletJournal
 
 # Estimates are net of storage refunds, while execution needs the gross amount before the refund
@@ -128,6 +128,7 @@ class TxSender(object):
         Mined ones that need not be adopted are kept aside for _just_mined; dropped ones are forgotten.
         """
         self._mined_aside = []
+        counts = None
         for entry in [e for e in journal.entries() if e.get("intent") == intent]:
             receipt = self._receipt(entry["hash"])
             if receipt is not None:
@@ -138,9 +139,12 @@ class TxSender(object):
                 else:
                     journal.remove(entry["hash"])  # it failed: the call below decides again
                 continue
-            if self._known(entry["hash"]):
+            # Not mined. Its nonce tells the rest without eth_getTransactionByHash (which web3's request cache
+            # chokes on for pending transactions): used by another transaction, still taken in the pool, or free.
+            counts = counts or (self.w3.eth.get_transaction_count(self.account.address, "latest"), self.nonce())
+            if counts[0] <= entry["nonce"] < counts[1]:
                 return ("pending", entry, None)
-            journal.remove(entry["hash"])  # the node dropped it; its nonce is free or used: send anew
+            journal.remove(entry["hash"])  # replaced or dropped: it can never be mined now, send anew
         return None
 
     def _just_mined(self, journal, intent):
@@ -148,12 +152,6 @@ class TxSender(object):
         if self._mined_aside:
             return ("mined", self._mined_aside[-1], None)
         return None
-
-    def _known(self, tx_hash):
-        try:
-            return self.w3.eth.get_transaction(tx_hash) is not None
-        except Exception:  # web3 raises TransactionNotFound
-            return False
 
     def _receipt(self, tx_hash):
         try:
@@ -239,11 +237,20 @@ class TxSender(object):
     def _wait(self, entry, what, head):
         tx_hash = entry["hash"]
         deadline = time.monotonic() + self.timeout
-        receipt = self._receipt(tx_hash)  # automine chains: mined while we sent it
+        # Automine chains have mined it while we sent it; on timed chains the first look waits for a block.
+        receipt = self._receipt(tx_hash) if self.automine() is not False or head is None else None
         polls = 0
         while receipt is None:
             if time.monotonic() >= deadline:
-                raise RebError("%s was sent (tx %s) but not mined within %.0f s; a rerun waits for this transaction "
+                if self.w3.eth.get_transaction_count(self.account.address, "latest") > entry["nonce"]:
+                    receipt = self._receipt(tx_hash)  # mined at the last moment, or replaced?
+                    if receipt is not None:
+                        break
+                    self.journal().forget(tx_hash)
+                    raise RebError("%s (tx %s) was replaced by another transaction of account %s with the same "
+                                   "nonce %d and will never be mined; rerun the task to send it again."
+                                   % (what, tx_hash, self.account.address, entry["nonce"]))
+                raise RebError("%s was sent (tx %s) but not mined within %g s; a rerun waits for this transaction "
                                "instead of sending another (or raise timeout, or check the node)."
                                % (what, tx_hash, self.timeout))
             time.sleep(max(0.0, min(self._next_poll(head, polls), deadline - time.monotonic())))
@@ -311,7 +318,7 @@ class TxSender(object):
             if time.monotonic() > deadline:
                 hint = (" The chain made no block meanwhile: if it mines only when it gets transactions, set "
                         "confirmations to 0." if number == first else "")
-                raise RebError("%s (tx %s) has %d of %d confirmations after %.0f s; it is mined, so a rerun will "
+                raise RebError("%s (tx %s) has %d of %d confirmations after %g s; it is mined, so a rerun will "
                                "not send it again.%s" % (what, _hash(receipt), max(0, number - receipt["blockNumber"]),
                                                         self.confirmations, self.timeout, hint))
             time.sleep(min(self.block_time(), max(0.0, deadline - time.monotonic())))
@@ -360,5 +367,4 @@ def _hash(receipt):
 
 
 def _short(error):
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text[:300]
+    return node_message(error)
