@@ -154,3 +154,22 @@ def test_a_key_without_funds_is_refused_before_sending(node, reb):
         broke.transact("registerProvider", "nobody")
     assert "insufficient funds for registerProvider" in str(refused.value) and poor.address in str(refused.value)
     assert node.w3.eth.get_transaction_count(poor.address) == 0
+
+
+def test_a_stale_pending_nonce_is_retried_without_paying_twice(node, reb):
+    # A load-balanced endpoint may answer the pending count from a node that lags: "nonce too low" (or
+    # "underpriced" on some nodes); the sender moves on to the next nonce, and one transaction is mined.
+    seller = client(node, SELLER, reb)
+    if seller.provider_name(seller.address) is None:
+        seller.transact("registerProvider", "Provider B")
+    real, asked = seller.sender.nonce, []
+
+    def lagging():
+        asked.append(real())
+        return asked[-1] - 1 if len(asked) == 1 else asked[-1]
+
+    seller.sender.nonce = lagging
+    start = real()
+    receipt = seller.transact("registerProvider", "Provider B, retried")
+    assert len(asked) == 2 and node.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == start
+    assert real() == start + 1 and seller.provider_name(seller.address) == "Provider B, retried"
