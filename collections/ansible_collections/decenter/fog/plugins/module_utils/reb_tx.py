@@ -259,23 +259,28 @@ class TxSender(object):
         return receipt
 
     def _next_poll(self, head, polls):
-        """Seconds until the next look: the next block's due time first, then a growing fraction of a block."""
+        """Seconds until the next look: the next block's due time first, then a growing fraction of a block.
+
+        Block timestamps are whole seconds, so the due time can be early by up to a second: the looks after
+        it start short.
+        """
         block_time = self.block_time()
         if polls == 0 and head is not None:
-            due = head["timestamp"] + block_time - time.time() + 0.2  # node and controller clocks agree enough
+            due = head["timestamp"] + block_time + min(0.5, block_time / 4.0) - time.time()
             return min(max(due, 0.05), block_time)
-        return min(max(block_time / 4.0, 0.05) * 1.5 ** polls, block_time, MAX_POLL)
+        return min(max(block_time / 10.0, 0.25) * 1.5 ** max(polls - 1, 0), block_time, MAX_POLL)
 
     def block_time(self):
-        """Seconds between blocks, from the last few (1 s when they cannot tell, e.g. on automine chains)."""
+        """Seconds between blocks, from the last few (1 s when they cannot tell, e.g. a new chain)."""
         if self._block_time is None:
             self._block_time = 1.0
             try:
                 latest = self.w3.eth.get_block("latest")
-                if latest["number"] >= BLOCK_TIME_SAMPLE:
-                    older = self.w3.eth.get_block(latest["number"] - BLOCK_TIME_SAMPLE)
-                    span = (latest["timestamp"] - older["timestamp"]) / float(BLOCK_TIME_SAMPLE)
-                    self._block_time = min(max(span, 0.5), MAX_POLL)
+                span = min(latest["number"], BLOCK_TIME_SAMPLE)
+                if span:
+                    older = self.w3.eth.get_block(latest["number"] - span)
+                    self._block_time = min(max((latest["timestamp"] - older["timestamp"]) / float(span), 0.5),
+                                           MAX_POLL)
             except Exception:
                 pass
         return self._block_time
