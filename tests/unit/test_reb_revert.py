@@ -3,7 +3,7 @@ import pytest
 from eth_utils import keccak
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import revert_data
+from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import node_message, revert_data
 
 DATA = keccak(text="ReservationNotFound(uint256)")[:4] + (999).to_bytes(32, "big")
 HEX = "0x" + DATA.hex()
@@ -41,3 +41,17 @@ def test_revert_data_is_found_in_each_shape(shape, error):
 def test_no_revert_data_is_invented(error):
     # a transaction hash, an empty result or text that is not hex never passes for revert data
     assert revert_data(error) == b""
+
+
+@pytest.mark.parametrize("error, said", [
+    (Web3RPCError("{'message': 'VM Exception while processing transaction: invalid opcode', 'stack': 'CallError'}",
+                  rpc_response={"error": {"message": "VM Exception while processing transaction: invalid opcode\n"
+                                                     "    at Blockchain.simulateTransaction", "code": -32000}}),
+     "VM Exception while processing transaction: invalid opcode"),
+    (ValueError({"code": -32000, "message": "nonce too low"}), "nonce too low"),
+    (ConnectionError("Connection refused\nmore"), "Connection refused"),
+    (TimeoutError(), "TimeoutError"),
+])
+def test_node_message_is_the_first_line_of_what_the_node_said(error, said):
+    # ganache's answers carry a stack trace of its own source files: a user sees the message only
+    assert node_message(error) == said
