@@ -90,16 +90,18 @@ class TxSender(object):
         intent = intent_of(self.chain_id, self.account.address, to, data, value)
         journal = self.journal()
         with journal.locked():
-            ours = self._earlier(journal, intent, adopt_mined)
+            ours, mined = self._earlier(journal, intent, adopt_mined)
             if ours is None:
                 try:
                     self._estimate(tx, what)
                 except RebError:
-                    ours = self._just_mined(journal, intent)
-                    if ours is None:
+                    if not mined:
                         raise
+                    # our earlier transaction of this intent was mined after the task read the chain: that
+                    # is why the call no longer passes, and it is the answer
+                    ours = ("mined", mined[-1], None)
                 else:
-                    for stale in self._mined_aside:  # mined before the task read the chain: already seen
+                    for stale in mined:  # mined before the task read the chain: its effect was already seen
                         journal.remove(_hash(stale))
             if ours is None:
                 head = self._latest()
@@ -123,19 +125,21 @@ class TxSender(object):
     # ------------------------------------------------------ our earlier transactions
 
     def _earlier(self, journal, intent, adopt_mined):
-        """("pending", entry, None) or ("mined", receipt, None) for an earlier send of `intent`, else None.
+        """(answer, mined) for earlier sends of `intent` in the journal.
 
-        Mined ones that need not be adopted are kept aside for _just_mined; dropped ones are forgotten.
+        answer: ("pending", entry, None) or ("mined", receipt, None) when it is ours to wait for or report,
+        else None; mined: receipts of successful ones that the estimate must judge. Failed, replaced and
+        dropped ones are forgotten.
         """
-        self._mined_aside = []
+        mined = []
         counts = None
         for entry in [e for e in journal.entries() if e.get("intent") == intent]:
             receipt = self._receipt(entry["hash"])
             if receipt is not None:
                 if receipt["status"] == 1 and adopt_mined:
-                    return ("mined", receipt, None)
+                    return ("mined", receipt, None), mined
                 if receipt["status"] == 1:
-                    self._mined_aside.append(receipt)
+                    mined.append(receipt)
                 else:
                     journal.remove(entry["hash"])  # it failed: the call below decides again
                 continue
@@ -143,15 +147,9 @@ class TxSender(object):
             # chokes on for pending transactions): used by another transaction, still taken in the pool, or free.
             counts = counts or (self.w3.eth.get_transaction_count(self.account.address, "latest"), self.nonce())
             if counts[0] <= entry["nonce"] < counts[1]:
-                return ("pending", entry, None)
+                return ("pending", entry, None), mined
             journal.remove(entry["hash"])  # replaced or dropped: it can never be mined now, send anew
-        return None
-
-    def _just_mined(self, journal, intent):
-        """The estimate reverted: if our earlier transaction of this intent was mined, that is why; adopt it."""
-        if self._mined_aside:
-            return ("mined", self._mined_aside[-1], None)
-        return None
+        return None, mined
 
     def _receipt(self, tx_hash):
         try:
@@ -323,9 +321,10 @@ class TxSender(object):
             if time.monotonic() > deadline:
                 hint = (" The chain made no block meanwhile: if it mines only when it gets transactions, set "
                         "confirmations to 0." if number == first else "")
+                have = max(0, number - receipt["blockNumber"])
                 raise RebError("%s (tx %s) has %d of %d confirmations after %g s; it is mined, so a rerun will "
-                               "not send it again.%s" % (what, _hash(receipt), max(0, number - receipt["blockNumber"]),
-                                                        self.confirmations, self.timeout, hint))
+                               "not send it again.%s"
+                               % (what, _hash(receipt), have, self.confirmations, self.timeout, hint))
             time.sleep(min(self.block_time(), max(0.0, deadline - time.monotonic())))
             number = self.w3.eth.block_number
         again = self._receipt(receipt["transactionHash"])
