@@ -5,6 +5,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_tx import intent_of
 from ansible_collections.decenter.fog.plugins.module_utils.reb_wallet import WalletJournal
 
@@ -59,3 +62,13 @@ def test_an_intent_is_chain_sender_target_calldata_and_value():
               intent_of(1, ADDRESS, "0x5FbDB2315678afecb367f032d93F642f64180aa3", "0xabce", 5),
               intent_of(1, ADDRESS, "0x5FbDB2315678afecb367f032d93F642f64180aa3", "0xabcd", 6)]
     assert base not in others and len(set(others)) == len(others)
+
+
+def test_an_unwritable_state_directory_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(RebError) as refused:
+        WalletJournal("1-x", ADDRESS, directory=str(blocker / "wallets"))
+    assert str(refused.value) == ("cannot create the wallet state directory %s (Not a directory): set "
+                                  "DECENTER_REB_STATE_DIR to a directory the controller may write."
+                                  % (blocker / "wallets"))

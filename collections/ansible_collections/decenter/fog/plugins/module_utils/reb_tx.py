@@ -197,7 +197,8 @@ class TxSender(object):
         balance = self.w3.eth.get_balance(self.account.address)
         if balance < needed:
             raise RebError("insufficient funds for %s: account %s holds %d wei but needs %d wei (%d value + gas). "
-                           "Fund the account or lower the hours." % (what, self.account.address, balance, needed, value))
+                           "Fund the account or lower the hours."
+                           % (what, self.account.address, balance, needed, value))
 
     def _send_with_retries(self, journal, tx, intent, what):
         nonce = self.nonce()

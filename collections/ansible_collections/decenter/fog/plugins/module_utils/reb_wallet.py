@@ -23,6 +23,8 @@ import os
 import tempfile
 import time
 
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+
 STATE_DIR_ENV = "DECENTER_REB_STATE_DIR"
 # Entries older than this are dropped when the journal is written (a rerun comes long before).
 KEEP_SECONDS = 7 * 24 * 3600
@@ -40,7 +42,8 @@ class WalletJournal(object):
             os.makedirs(directory, 0o700)
         except OSError as e:
             if e.errno != errno.EEXIST:
-                raise
+                raise RebError("cannot create the wallet state directory %s (%s): set %s to a directory the "
+                               "controller may write." % (directory, e.strerror, STATE_DIR_ENV))
         base = os.path.join(directory, "%s-%s" % (chain_key, address.lower()))
         self.path = base + ".json"
         self.lock_path = base + ".lock"
