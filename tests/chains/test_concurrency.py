@@ -51,3 +51,26 @@ def test_two_processes_share_one_wallet(node, tmp_path, wallet_state):
     assert sorted(seller.offer(seller.offer_id_of(seller.address, "p%d-%02d" % (n, i)))["node_id"]
                   for n in range(2) for i in range(PER_PROCESS)) == sorted(
         "p%d-%02d" % (n, i) for n in range(2) for i in range(PER_PROCESS))
+
+
+def test_two_runs_publishing_the_same_node_at_once_send_one_transaction(node, tmp_path, wallet_state):
+    # Two runs with the same task: the second waits for (or reports) the first's transaction instead of
+    # sending a duplicate that reverts with NodeIdTaken after burning gas.
+    reb = deploy(node)
+    seller = client(node, SELLER, reb)
+    seller.transact("registerProvider", "Provider B")
+    start_nonce, start_balance = seller.nonce(), node.w3.eth.get_balance(seller.address)
+    go = tmp_path / "go"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), DECENTER_REB_PRIVATE_KEY=node.keys()[SELLER],
+               DECENTER_REB_STATE_DIR=str(wallet_state))
+    workers = [subprocess.Popen([sys.executable, "-m", "tests.chains.wallet_worker", node.url, reb, "same", "1",
+                                 str(go)], cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for _ in range(2)]
+    go.write_text("go")
+    outputs = [w.communicate(timeout=120) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], [err[-3000:] for _, err in outputs]
+    hashes = [json.loads(out) for out, _ in outputs]
+    assert hashes[0] == hashes[1] and len(hashes[0]) == 1
+    receipt = node.w3.eth.get_transaction_receipt(hashes[0][0])
+    assert receipt["status"] == 1 and seller.nonce() == start_nonce + 1
+    assert node.w3.eth.get_balance(seller.address) == start_balance - gas_paid(node.w3, [receipt])

@@ -24,7 +24,7 @@ import time
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import node_message, revert_data
-from ansible_collections.decenter.fog.plugins.module_utils.reb_wallet import WalletJournal
+from ansible_collections.decenter.fog.plugins.module_utils.reb_wallet import RECENT_SECONDS, WalletJournal
 
 # Estimates are net of storage refunds, while execution needs the gross amount before the refund
 # (release and withdraw clear slots); and the estimate runs at the latest block's time, where a release
@@ -128,15 +128,17 @@ class TxSender(object):
         """(answer, mined) for earlier sends of `intent` in the journal.
 
         answer: ("pending", entry, None) or ("mined", receipt, None) when it is ours to wait for or report,
-        else None; mined: receipts of successful ones that the estimate must judge. Failed, replaced and
-        dropped ones are forgotten.
+        else None; mined: receipts of successful ones that the estimate must judge (unreported ones, and ones
+        reported in the last RECENT_SECONDS). Failed, replaced and dropped ones are forgotten.
         """
         mined = []
         counts = None
-        for entry in [e for e in journal.entries() if e.get("intent") == intent]:
+        recent = time.time() - RECENT_SECONDS
+        for entry in [e for e in journal.entries()
+                      if e.get("intent") == intent and e.get("reported", recent) >= recent]:
             receipt = self._receipt(entry["hash"])
             if receipt is not None:
-                if receipt["status"] == 1 and adopt_mined:
+                if receipt["status"] == 1 and adopt_mined and "reported" not in entry:
                     return ("mined", receipt, None), mined
                 if receipt["status"] == 1:
                     mined.append(receipt)
@@ -146,7 +148,7 @@ class TxSender(object):
             # Not mined. Its nonce tells the rest without eth_getTransactionByHash (which web3's request cache
             # chokes on for pending transactions): used by another transaction, still taken in the pool, or free.
             counts = counts or (self.w3.eth.get_transaction_count(self.account.address, "latest"), self.nonce())
-            if counts[0] <= entry["nonce"] < counts[1]:
+            if counts[0] <= entry["nonce"] < counts[1] and "reported" not in entry:
                 return ("pending", entry, None), mined
             journal.remove(entry["hash"])  # replaced or dropped: it can never be mined now, send anew
         return None, mined
@@ -303,7 +305,7 @@ class TxSender(object):
             journal.forget(_hash(receipt))
             raise RebError(self._mined_revert(receipt, tx, what))
         self._wait_confirmations(receipt, what)
-        journal.forget(_hash(receipt))
+        journal.reported(_hash(receipt))
         return receipt
 
     def _wait_confirmations(self, receipt, what):

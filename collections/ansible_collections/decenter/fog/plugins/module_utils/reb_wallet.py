@@ -28,6 +28,9 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebE
 STATE_DIR_ENV = "DECENTER_REB_STATE_DIR"
 # Entries older than this are dropped when the journal is written (a rerun comes long before).
 KEEP_SECONDS = 7 * 24 * 3600
+# A reported transaction stays this long: a run that read the chain just before it was mined, and
+# whose same call now fails because of it, reports it instead of failing (two runs, one intent).
+RECENT_SECONDS = 120
 
 
 def state_dir():
@@ -60,7 +63,8 @@ class WalletJournal(object):
             os.close(fd)
 
     def entries(self):
-        """Unreported transactions, oldest first: dicts with hash, nonce, intent, what, sent (unix time)."""
+        """Sent transactions, oldest first: dicts with hash, nonce, intent, what, sent and, once the task
+        that sent it was told, reported (unix times)."""
         try:
             with open(self.path) as f:
                 data = json.load(f)
@@ -81,9 +85,16 @@ class WalletJournal(object):
         with self.locked():
             self.remove(tx_hash)
 
+    def reported(self, tx_hash):
+        """The task that sent `tx_hash` was told: keep it only as a recent answer (RECENT_SECONDS)."""
+        with self.locked():
+            now = time.time()
+            self._write([dict(e, reported=now) if e["hash"] == tx_hash else e for e in self.entries()])
+
     def _write(self, entries):
         cutoff = time.time() - KEEP_SECONDS
-        entries = [e for e in entries if e.get("sent", 0) >= cutoff]
+        now = time.time()
+        entries = [e for e in entries if e.get("sent", 0) >= cutoff and e.get("reported", now) > now - RECENT_SECONDS]
         if not entries:
             if os.path.exists(self.path):
                 os.remove(self.path)
