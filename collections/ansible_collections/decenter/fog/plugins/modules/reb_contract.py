@@ -12,6 +12,10 @@ description:
   - Deploys the REB contract shipped with this collection and returns its address.
   - When O(contract_address) is given and holds the REB, nothing is deployed (the code is verified
     byte for byte, immutables masked). An address holding something else is an error, never overwritten.
+  - If a run timed out before its deployment was mined, a rerun without O(contract_address) waits for that
+    deployment and reports its address instead of deploying a second REB.
+  - A chain that lacks the Cancun opcodes the REB needs (for example ganache 7) is refused before anything
+    is deployed or spent, in check mode too.
 version_added: 0.1.0
 author: decenter-fog contributors (@decenter-fog)
 options:
