@@ -62,6 +62,19 @@ options:
   host_key_fingerprint:
     description: OpenSSH C(SHA256:...) fingerprint of the node's SSH host key (O(state=accepted)).
     type: str
+  wait_timeout:
+    description:
+      - With O(state=requested), wait up to this many seconds for the seller's answer (the seller's own agent
+        accepts or rejects on chain). C(0) returns as soon as the request is mined.
+      - Accepted - the task returns the accepted reservation. Rejected (the REB refunds it) - the next best offer
+        matching O(offer_filters) is reserved, up to O(max_offers) offers. No answer in time - the request is
+        cancelled, the escrow is withdrawn back to the buyer and the task fails saying so.
+    type: int
+    default: 0
+  max_offers:
+    description: With O(wait_timeout), how many offers to try in all when sellers reject.
+    type: int
+    default: 3
 extends_documentation_fragment:
   - decenter.fog.reb
   - decenter.fog.reb.attributes
@@ -94,6 +107,13 @@ reservation:
            accept_deadline: 1764143600, access_endpoint: "198.51.100.4:22",
            host_key_fingerprint: "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU",
            buyer_public_key: "ssh-ed25519 AAAAC3Nza... decenter-reb-1"}
+answers:
+  description: With O(wait_timeout), the seller's answer to each request of this task, in order.
+  returned: when O(wait_timeout) is set with O(state=requested)
+  type: list
+  elements: dict
+  sample: [{offer_id: 1, node_id: seoul-keti, reservation_id: 1, state: rejected, waited: 1.4},
+           {offer_id: 2, node_id: busan-edge, reservation_id: 2, state: accepted, waited: 0.9}]
 transaction_hash:
   description: Hash of the transaction sent (0x-prefixed).
   returned: when a transaction was sent
@@ -102,6 +122,7 @@ transaction_hash:
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.decenter.fog.plugins.module_utils.reb_answer import reserve_and_wait
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client, tx_hash
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
@@ -122,6 +143,8 @@ TRANSITIONS = {
 
 def run(params, check_mode):
     client = get_client(params, need_key=True)
+    if params["state"] == "requested" and params["wait_timeout"]:
+        return reserve_and_wait(client, params, check_mode, _request)
     if params["state"] == "requested":
         return _request(client, params, check_mode)
     reservation = _find(client, params)
@@ -190,7 +213,8 @@ def _best_offer(client, params):
             return offer
     now = client.now()
     wanted = dict(filters, state="open", hours=params["hours"])
-    candidates = [o for o in offers if o["seller"] != client.address and offer_matches(o, wanted, now)]
+    candidates = [o for o in offers if o["seller"] != client.address and offer_matches(o, wanted, now)
+                  and o["id"] not in params.get("skip_offers", ())]  # offers that rejected this buyer's request
     if not candidates:
         raise RebError("no open offer matches %s for %d hours; widen the filters or try later."
                        % (", ".join("%s=%s" % kv for kv in sorted(filters.items())) or "any offer", params["hours"]))
@@ -261,6 +285,8 @@ SPEC = dict(
         max_price_per_hour=dict(type="int"),
         access_endpoint=dict(type="str"),
         host_key_fingerprint=dict(type="str", no_log=False),  # a public fingerprint, recorded on chain
+        wait_timeout=dict(type="int", default=0),
+        max_offers=dict(type="int", default=3),
     ),
     mutually_exclusive=[("offer_id", "offer_filters")],
     required_if=[("state", "requested", ("offer_id", "offer_filters"), True),
