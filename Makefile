@@ -5,10 +5,13 @@ PY := $(VENV)/bin/python
 ANSIBLE_PLAYBOOK := $(VENV)/bin/ansible-playbook
 STAMPS := .make
 APT_PACKAGES := tesseract-ocr-eng openssh-server openssh-client redis-server \
-	wireguard-go wireguard-tools iproute2 iputils-ping fonts-dejavu-core procps netcat-openbsd curl util-linux chromium
+	wireguard-go wireguard-tools iproute2 iputils-ping fonts-dejavu-core procps netcat-openbsd curl util-linux chromium \
+	openjdk-17-jre-headless
 REQUIREMENTS := requirements.txt $(wildcard apps/*/requirements.txt)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# ansible-rulebook (the Resource Seller's agent) runs its rules engine on Java 17.
+export JAVA_HOME ?= /usr/lib/jvm/java-17-openjdk-amd64
 
 .PHONY: setup apt venv npm ansible-test-cache contracts contracts-check test demo gui lab-down bench clean
 

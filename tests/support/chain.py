@@ -27,12 +27,15 @@ def free_port():
 class Anvil:
     """An anvil process bound to 127.0.0.1; stopped by `stop()` (tests use it as a fixture)."""
 
-    def __init__(self, workdir, block_time=None, accounts=10, state_file=None):
-        self.port = free_port()
+    def __init__(self, workdir, block_time=None, accounts=10, state_file=None, port=None, gas_limit=100000000):
+        """gas_limit=None runs anvil on its default block gas limit; port reuses a port (a restarted chain)."""
+        self.port = port or free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         args = [str(ANVIL), "--host", "127.0.0.1", "--port", str(self.port), "--mnemonic", MNEMONIC,
                 "--accounts", str(accounts), "--chain-id", str(CHAIN_ID), "--silent",
-                "--hardfork", "prague", "--gas-limit", "100000000"]
+                "--hardfork", "prague"]
+        if gas_limit:
+            args += ["--gas-limit", str(gas_limit)]
         if block_time:
             args += ["--block-time", str(block_time)]
         if state_file:
