@@ -1,17 +1,15 @@
 """The buyer waits for the seller's answer (reb_reservation state=requested with wait_timeout), on a real anvil at its
-default gas limit. The seller here is another process's key acting on chain by itself (a thread sending accept or
+default gas limit. The seller here acts on chain by itself (tests/support/chain_seller.py: a thread sending accept or
 reject as soon as it sees a request), the way provider B's agent does; the buyer's playbook only reads the chain.
 
 - accepted: the task returns the accepted reservation;
 - rejected: the next best matching offer is reserved; when none is left, a clear "nothing left" and every escrow back;
 - no answer: the wait ends at wait_timeout, the buyer cancels and withdraws: its balance moves by its gas only (wei)."""
-import base64
-import threading
-
 import pytest
 
 from tests.reb_modules.conftest import A, B, C, Reb, deploy, play
 from tests.support.chain import Anvil
+from tests.support.chain_seller import ChainSeller
 
 PRICE_B = 10 ** 15
 PRICE_C = 2 * 10 ** 15
@@ -68,43 +66,9 @@ def reb(tmp_path_factory):
         chain.stop()
 
 
-class Seller(threading.Thread):
-    """Answers every request for its offers as soon as it is on chain: 'accept', 'reject' or None (silent)."""
-
-    def __init__(self, reb, account, answer, host_fingerprint):
-        super().__init__(daemon=True)
-        self.reb, self.account, self.answer, self.fingerprint = reb, reb.accounts[account], answer, host_fingerprint
-        self.answered = []
-        self.stopping = threading.Event()
-
-    def run(self):
-        contract = self.reb.contract
-        digest = bytes.fromhex(_fingerprint_hex(self.fingerprint))
-        while not self.stopping.wait(0.1):  # bounded by stop() at the end of each test
-            for rid in range(1, contract.functions.reservationCount().call() + 1):
-                r = contract.functions.getReservation(rid).call()
-                offer = contract.functions.getOffer(r[1]).call()
-                if r[3] != 1 or offer[0] != self.account or rid in self.answered:
-                    continue
-                if self.answer == "accept":
-                    tx = contract.functions.accept(rid, "198.51.100.4:22", digest).transact({"from": self.account})
-                else:
-                    tx = contract.functions.reject(rid).transact({"from": self.account})
-                self.reb.w3.eth.wait_for_transaction_receipt(tx, timeout=10)
-                self.answered.append(rid)
-
-    def stop(self):
-        self.stopping.set()
-        self.join(10)
-
-
-def _fingerprint_hex(fingerprint):
-    body = fingerprint.split(":", 1)[1]
-    return base64.b64decode(body + "=" * (-len(body) % 4)).hex()
-
-
 def sellers(reb, ssh_material, b, c):
-    started = [Seller(reb, B, b, ssh_material["host_fingerprint"]), Seller(reb, C, c, ssh_material["host_fingerprint"])]
+    started = [ChainSeller(reb.w3, reb.contract, reb.accounts[who], answer, ssh_material["host_fingerprint"])
+               for who, answer in ((B, b), (C, c))]
     for seller in started:
         seller.start()
     return started
