@@ -76,7 +76,8 @@ def build(args, environ):
     if not inventory.is_absolute():
         inventory = (Path.cwd() / inventory).resolve()
     if not inventory.exists():
-        raise SettingsError("inventory %s does not exist: give the buyer's inventory, e.g. --inventory inventories/lab/provider_a."
+        raise SettingsError("inventory %s does not exist: give the buyer's inventory, e.g. --inventory "
+                            "inventories/lab/provider_a."
                             % inventory)
     for name in ("port", "webserver_port"):
         value = getattr(args, name)
