@@ -98,7 +98,14 @@ def test_workflow_chains_the_steps_in_order(awx, templates):
         path.append(nodes[current]["unified_job_template"]["name"])
         assert len(path) <= len(nodes), "the success path loops: %s" % path
         current = (edges[current]["success_nodes"] or [None])[0]
-    assert path == ["Publish", "Reserve", "Provision", "Deploy"]
+    assert path == ["Reserve", "Provision", "Deploy"], "the buyer starts at the check: publishing is the seller's"
+
+
+def test_reserve_waits_for_the_sellers_answer_for_as_long_as_the_survey_says(awx, templates):
+    questions = {q["variable"]: q for q in templates["Reserve"]["survey"]}
+    assert questions["fog_answer_timeout"]["type"] == "integer" and questions["fog_answer_timeout"]["min"] >= 1
+    assert "fog_answer_timeout" in {q["variable"] for q in awx["awx_workflow_survey"]}
+    assert "fog_answer_timeout" in awx_model.variables_read(ROOT / "playbooks" / "reserve.yml")
 
 
 @pytest.mark.parametrize("step", ["Provision", "Deploy"])
@@ -142,7 +149,7 @@ def test_secrets_never_logged_and_connection_from_env_or_vault():
 
 def test_inventories_are_sourced_from_existing_project_paths(awx):
     paths = {i["source_path"] for i in awx["awx_inventories"]}
-    assert paths == {"inventories/lab", "inventories/production"}
+    assert paths == {"inventories/lab/provider_a", "inventories/lab/provider_b", "inventories/production"}
     for path in paths:
         assert (ROOT / path / "hosts.yml").is_file()
 
