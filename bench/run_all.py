@@ -18,6 +18,9 @@ RUNS = [  # (table, command)
                        "--write", "bench/simple_ocr.md"]),
     ("ocr_views.md", [sys.executable, "bench/ocr_views_bench.py", "--write", "bench/ocr_views.md"]),
     ("gui.md", [sys.executable, "bench/gui_bench.py", "--offers", "10000", "--write", "bench/gui.md"]),
+    # Builds labs (network namespaces): under the lab lock every lab run holds.
+    ("federation.md", ["flock", "/tmp/fog-lab.lock", sys.executable, "bench/federation_bench.py",
+                       "--write", "bench/federation.md"]),
 ]
 
 
