@@ -26,7 +26,10 @@ def env():
 
 
 class SellerEnv:
-    def __init__(self, workdir, chain, nodes=2, policy=None, accept_window=3600):
+    def __init__(self, workdir, chain, nodes=2, policy=None, accept_window=3600, host_keys_in_inventory=False):
+        """host_keys_in_inventory: the nodes' host keys are in the inventory (fog_host_public_key, as the lab takes
+        them from B's known_hosts), else the seller playbook reads them from the nodes."""
+        self.host_keys_in_inventory = host_keys_in_inventory
         self.dir = Path(workdir)
         self.chain = chain
         self.market = Market(chain, accept_window=accept_window)
@@ -75,6 +78,9 @@ class SellerEnv:
             # the seller's own admin key (here: the node's host key as a stand-in public key) is never touched
             admin = (nodes_dir / n / "ssh_host_ed25519_key.pub").read_text().split()[:2]
             (nodes_dir / n / "authorized_keys").write_text(" ".join(admin) + " provider_b-admin\n")
+            if self.host_keys_in_inventory:
+                (inv / "host_vars" / ("%s.yml" % n)).write_text(yaml.safe_dump(
+                    {"fog_host_public_key": (nodes_dir / n / "ssh_host_ed25519_key.pub").read_text().strip()}))
 
     def set_policy(self, policy):
         (self.inventory / "group_vars" / "all" / "sale_policy.yml").write_text(
@@ -139,6 +145,19 @@ class SellerEnv:
             time.sleep(0.2)
         log = self.agent_log.read_text()[-4000:] if self.agent is not None else ""
         raise AssertionError("timed out waiting for %s\n%s" % (what, log))
+
+    def wait_quiet(self, seconds=4, timeout=120):
+        """Until the agent has written nothing for `seconds` (its queued runs are done)."""
+        deadline = time.monotonic() + timeout
+        size, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            now_size = self.agent_log.stat().st_size
+            if now_size != size:
+                size, since = now_size, time.monotonic()
+            elif time.monotonic() - since >= seconds:
+                return
+            time.sleep(0.2)
+        raise AssertionError("the agent kept writing for %d s" % timeout)
 
     def answers(self):
         """Per reservation id, the seller's answering events on chain (Accepted/Rejected) - each must be one."""

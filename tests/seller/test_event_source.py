@@ -174,11 +174,21 @@ def test_a_rebuilt_chain_is_read_from_its_start(tmp_path):
 @pytest.mark.parametrize("args, message", [
     ({"seller": "0x" + "00" * 20}, "needs contract_address"),
     ({"contract_address": "0x" + "11" * 20}, "needs seller or buyer"),
-    ({"contract_address": "0x" + "11" * 20, "seller": "0x1", "confirmations": "many"}, "confirmations='many'"),
-    ({"contract_address": "0x" + "11" * 20, "seller": "0x1", "events": ["OfferPublished"]}, "OfferPublished"),
+    ({"contract_address": "0x" + "11" * 20, "seller": "0x1"}, "seller='0x1' is not an Ethereum address"),
+    ({"contract_address": "0x" + "11" * 20, "seller": "0x" + "22" * 20, "confirmations": "many"},
+     "confirmations='many'"),
+    ({"contract_address": "0x" + "11" * 20, "seller": "0x" + "22" * 20, "events": ["OfferPublished"]},
+     "OfferPublished"),
 ])
 def test_bad_arguments_say_what_to_fix(args, message, monkeypatch):
     from tests.seller.plugin import load_source
     monkeypatch.delenv("DECENTER_REB_CONTRACT", raising=False)
     with pytest.raises(ValueError, match=message):
         load_source().settings(args)
+
+
+def test_an_address_a_rulebook_rendered_as_a_number_is_turned_back():
+    from tests.seller.plugin import load_source
+    address = "0x00a0Ee7A142d267C1f36714E4a8F75612F20a797"
+    s = load_source().settings({"contract_address": int(address, 16), "seller": address})
+    assert s["contract_address"] == address.lower() and s["seller"] == address

@@ -38,10 +38,6 @@ options:
     description: Unix time (seconds).
     type: int
     required: true
-  only:
-    description: Act on these reservation ids only (the one an event is about); keys follow every reservation.
-    type: list
-    elements: int
 '''
 
 EXAMPLES = r'''
@@ -62,9 +58,9 @@ from ansible_collections.decenter.fog.plugins.module_utils.fog_sale_policy impor
 from ansible_collections.decenter.fog.plugins.module_utils.fog_sale_policy import seller_plan as plan
 
 
-def seller_plan(reservations, policy, hosts, now, only=None):
+def seller_plan(reservations, policy, hosts, now):
     try:
-        return plan(reservations, policy, hosts, int(now), only)
+        return plan(reservations, policy, hosts, int(now))
     except PolicyError as e:
         raise AnsibleFilterError("seller_plan: %s" % e)
 

@@ -76,26 +76,22 @@ def refusal(request, policy, live_on_node):
     return None
 
 
-def seller_plan(reservations, policy, hosts, now, only=None):
+def seller_plan(reservations, policy, hosts, now):
     """What the seller does now.
 
     reservations: the seller's reservations, each with its `offer` (reb_reservation_info's output).
-    hosts: node id -> inventory host of the seller. now: unix time. only: act on these reservation ids only
-    (one event), else on all. Keys and clean-up always follow every reservation (a key must go even if the
-    event that ended its rental was missed).
+    hosts: node id -> inventory host of the seller. now: unix time.
     """
     policy = check_policy(policy)
-    only = set(int(i) for i in only) if only else None
     plan = {"accept": [], "reject": [], "expire": [], "settle": [], "live": dict((h, []) for h in hosts.values())}
     for r in sorted(reservations, key=lambda x: x["id"]):
         host = hosts.get(r["offer"]["node_id"])
-        ours = only is None or r["id"] in only
         if r["state"] == "accepted" and host is not None:
-            if now >= r["ends_at"] + CLOCK_MARGIN and ours:
+            if now >= r["ends_at"] + CLOCK_MARGIN:
                 plan["settle"].append(r["id"])
             else:
                 plan["live"][host].append(r["id"])
-        if r["state"] != "requested" or not ours:
+        if r["state"] != "requested":
             continue
         if now >= r["accept_deadline"] - CLOCK_MARGIN:
             if now > r["accept_deadline"] + CLOCK_MARGIN:

@@ -71,6 +71,9 @@ def settings(args):
     if not args.get("seller") and not args.get("buyer"):
         raise SourceArgumentError("decenter.fog.reb_events needs seller or buyer (an address): whose reservations "
                                   "to follow.")
+    for name in ("contract_address", "seller", "buyer"):
+        if s.get(name):
+            s[name] = _address(name, s[name])
     for name in ("confirmations", "batch_blocks"):
         s[name] = _number(name, s[name], minimum=0 if name == "confirmations" else 1)
     for name in ("poll_interval", "backoff_initial", "backoff_max"):
@@ -93,6 +96,17 @@ def _number(name, value, kind=int, minimum=0):
     if number < minimum:
         raise SourceArgumentError("decenter.fog.reb_events: %s=%r must be at least %s." % (name, value, minimum))
     return number
+
+
+def _address(name, value):
+    """0x + 40 hex digits. A rulebook's "{{ var }}" renders 0x... as a number: it is turned back."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2 ** 160:
+        value = "0x%040x" % value
+    text = str(value)
+    if len(text) != 42 or not text.startswith("0x") or not all(c in "0123456789abcdefABCDEF" for c in text[2:]):
+        raise SourceArgumentError("decenter.fog.reb_events: %s=%r is not an Ethereum address (0x followed by 40 "
+                                  "hex digits)." % (name, value))
+    return text
 
 
 def _address_from_file(path):
