@@ -28,7 +28,7 @@ def reserve_and_wait(client, params, check_mode, request):
                        % (params["wait_timeout"], params["max_offers"]))
     answers = []
     changed = False
-    for _ in range(params["max_offers"]):
+    while len(answers) < params["max_offers"]:  # each pass ends with an answer appended, or returns
         if answers and params.get("offer_id"):
             _nothing_left(client, answers, "offer_id=%d was asked for, so no other offer is tried" % params["offer_id"])
         try:
