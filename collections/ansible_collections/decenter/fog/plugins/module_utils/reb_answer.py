@@ -39,9 +39,10 @@ def reserve_and_wait(client, params, check_mode, request):
             _nothing_left(client, answers, str(e))
         changed = changed or result["changed"]
         reservation = result["reservation"]
-        if check_mode or reservation["state"] != "requested":
-            return dict(result, changed=changed, answers=answers)
+        if check_mode or reservation["state"] == "accepted" and not result["changed"]:
+            return dict(result, changed=changed, answers=answers)  # nothing sent, or the rental already held
         started = time.monotonic()
+        # The seller may have answered already (a fast agent, the same block): only a request still open is waited on.
         reservation = _wait(client, reservation["id"], params["wait_timeout"])
         answer = dict(offer_id=reservation["offer_id"], node_id=result["offer"]["node_id"],
                       reservation_id=reservation["id"], state=reservation["state"],
@@ -51,7 +52,7 @@ def reserve_and_wait(client, params, check_mode, request):
             answer["state"] = reservation["state"]
         answers.append(answer)
         if reservation["state"] == "accepted":
-            return dict(result, changed=True, reservation=reservation, answers=answers)
+            return dict(result, changed=changed, reservation=reservation, answers=answers)
     _nothing_left(client, answers, "max_offers=%d offers were tried" % params["max_offers"])
 
 
