@@ -117,8 +117,8 @@ class SellerEnv:
         log = open(self.agent_log, "a")
         self.agent = subprocess.Popen(
             [str(VENV_BIN / "ansible-rulebook"), "--rulebook", str(ROOT / "rulebooks" / "resource_seller.yml"),
-             "--vars", str(agent_dir / "vars.yml")],
-            cwd=ROOT, env=dict(env(), ANSIBLE_INVENTORY=str(self.inventory)), stdout=log, stderr=subprocess.STDOUT,
+             "--vars", str(agent_dir / "vars.yml"), "-i", str(self.inventory)],
+            cwd=ROOT, env=env(), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
         log.close()
         return self.agent
