@@ -6,7 +6,8 @@ from tests.quality.awx_model import AWX, ROOT
 from tests.quality.tools import run, tool
 
 STEPS = {"Publish": "playbooks/publish.yml", "Reserve": "playbooks/reserve.yml",
-         "Provision": "playbooks/provision.yml", "Deploy": "playbooks/deploy.yml", "Release": "playbooks/release.yml"}
+         "Provision": "playbooks/provision.yml", "Deploy": "playbooks/deploy.yml", "Release": "playbooks/release.yml",
+         "Answer requests": "playbooks/seller/answer.yml"}
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +184,11 @@ def test_without_controller_or_wallet_it_says_what_to_set_and_contacts_nothing()
     assert proc.returncode != 0
     assert "The REB wallet credential needs all of: rpc_url, chain_id, contract_address, private_key" in out, out[-3000:]
     assert "t" * 20 not in out
+
+
+def test_the_seller_answers_on_a_schedule_against_its_own_inventory(awx, templates):
+    (schedule,) = awx["awx_schedules"]
+    assert templates[schedule["job_template"]]["playbook"] == "playbooks/seller/answer.yml"
+    assert schedule["rrule"].startswith("DTSTART:") and "FREQ=MINUTELY" in schedule["rrule"]
+    inventories = {i["name"]: i["source_path"] for i in awx["awx_inventories"]}
+    assert inventories[schedule["inventory"]] == "inventories/lab/provider_b"

@@ -101,3 +101,11 @@ def test_bad_settings_are_refused_with_a_clear_message(tmp_path, overrides, mess
     out = run_role(tmp_path, **overrides)
     assert out.returncode != 0 and message in out.stdout, out.stdout[-3000:]
     assert "Traceback" not in out.stdout + out.stderr and not (tmp_path / "etc").exists()
+
+
+@pytest.mark.parametrize("name", ["resource_seller.yml", "resource_seller_controller.yml"])
+def test_the_rulebooks_pass_ansible_rulebooks_schema(name):
+    data = yaml.safe_load((ROOT / "rulebooks" / name).read_text())
+    Validate.rulebook(data)
+    (source,) = data[0]["sources"]
+    assert "decenter.fog.reb_events" in source
