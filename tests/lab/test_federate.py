@@ -124,7 +124,8 @@ def test_each_organization_runs_blind_to_the_other_ones_secrets(lab):
                       "-i", str(lab.org_inventory("provider_a")), "-m", "ansible.builtin.debug",
                       "-a", "msg={{ lookup('ansible.builtin.file', '%s') }}" % wallet_b, "-e", json.dumps(lab.extra)],
                      org="provider_a")
-    assert lookup.returncode != 0 and "could not locate file" in (lookup.stdout + lookup.stderr).lower(), lookup
+    said = lookup.stdout + lookup.stderr
+    assert lookup.returncode != 0 and "file not found" in said.lower() and str(wallet_b) in said, lookup
     # B's agent runs with A's directory hidden.
     pid = (lab.state / "orgs" / "provider_b" / "agent" / "agent.pid").read_text().strip()
     agent_view = subprocess.run(["nsenter", "-t", pid, "-m", "cat", str(wallet_a)], capture_output=True, text=True,
