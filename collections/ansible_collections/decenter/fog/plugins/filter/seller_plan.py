@@ -10,12 +10,12 @@ short_description: The Resource Seller's answers to its reservations, from its s
 description:
   - Takes the seller's reservations (the C(reservations) of M(decenter.fog.reb_reservation_info) with C(seller=self))
     and returns what to do now - accept (and on which inventory host), reject (with the reason), expire (a request
-    too late to accept: the buyer is refunded), settle (a rental whose time is up) - and the reservation ids whose
+    too late to accept - the buyer is refunded), settle (a rental whose time is up) - and the reservation ids whose
     buyer keys each host may keep.
   - A request is rejected when its node is not in the seller's inventory, its buyer is in C(refused_buyers) or not in
     a non-empty C(allowed_buyers), its hours are outside C(min_hours)..C(max_hours), it pays less than
     C(min_price_per_hour), or its node already serves C(max_rentals_per_node) rentals.
-version_added: 0.2.0
+version_added: 0.1.0
 author: decenter-fog contributors (@decenter-fog)
 positional: _input, policy, hosts, now
 options:
