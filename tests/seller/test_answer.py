@@ -66,6 +66,7 @@ def test_a_released_rental_loses_its_key_and_the_seller_is_paid(chain, tmp_path)
     seller.answer()
     admin = seller.keys("node-00").splitlines()[0]
     assert "decenter-reb-%d" % rid in seller.keys("node-00")
+    seller.market.w3.provider.make_request("evm_increaseTime", [600])  # 10 minutes of the rental used: B is owed
     seller.market.send(seller.market.reb.functions.release(rid), BUYER_A)
     assert seller.market.reb.functions.owed(seller.seller).call() > 0
 
