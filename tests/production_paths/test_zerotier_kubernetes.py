@@ -69,7 +69,8 @@ def test_federate_over_zerotier_into_kubernetes_then_rerun_changes_nothing(lab):
     address = member["ipAssignments"][0]
     assert address.startswith("10.99.0.")
 
-    node = kube(lab, "/api/v1/nodes/seoul-keti-r1")
+    # The Node's name is the rented host's name in A's inventory (A's inventory holds no other seoul-keti).
+    node = kube(lab, "/api/v1/nodes/seoul-keti")
     labels = node["metadata"]["labels"]
     assert labels["region"] == "SEOUL-KETI" and labels["tier"] == "1", labels
     assert {"type": "InternalIP", "address": address} in node["status"]["addresses"], node["status"]
@@ -92,7 +93,7 @@ def test_federate_over_zerotier_into_kubernetes_then_rerun_changes_nothing(lab):
 def test_release_leaves_cluster_and_network_then_rerun_changes_nothing(lab):
     _, first, out = production(lab, "playbooks/release.yml")
     assert changed(first) > 0
-    assert kube(lab, "/api/v1/nodes/seoul-keti-r1").get("code") == 404, "the Node is deleted"
+    assert kube(lab, "/api/v1/nodes/seoul-keti").get("code") == 404, "the Node is deleted"
     assert not (state_dir(lab, "seoul-keti", "etc-kubernetes") / "kubelet.conf").exists(), "kubeadm reset ran"
     deployments = kube(lab, "/apis/apps/v1/namespaces/simple-ocr/deployments")["items"]
     assert all(d["spec"]["template"]["spec"]["nodeSelector"]["region"] != "SEOUL-KETI" for d in deployments)
