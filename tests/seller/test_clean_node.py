@@ -149,7 +149,9 @@ def test_an_ended_rental_leaves_nothing_of_the_buyer_on_the_node(lab):
     status = json.loads(in_host("python3", "/var/lib/fog/bin/fog_supervise.py", "status").stdout)
     assert status["simple_ocr-processor-korea"] and status["device-camkor1"]
 
+    market.w3.provider.make_request("evm_increaseTime", [600])  # 10 minutes used: B is owed for them
     market.send(market.reb.functions.release(rid), BUYER_A)
+    assert market.reb.functions.owed(market.accounts[SELLER_B]).call() > 0
     first = playbook(inv, ROOT / "playbooks" / "seller" / "answer.yml")
 
     assert changed(first.stdout)["seoul-keti"] > 0
