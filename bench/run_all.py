@@ -14,9 +14,13 @@ ROOT = BENCH.parent
 RUNS = [  # (table, command)
     ("gas.md", [sys.executable, "bench/gas_bench.py"]),
     ("reb.md", [sys.executable, "bench/reb_bench.py", "--offers", "10000"]),
+    ("market.md", [sys.executable, "bench/market_bench.py", "--sizes", "1000,10000,100000"]),
+    ("chain_rpc.md", [sys.executable, "bench/chain_rpc_bench.py", "--transactions", "5", "--write",
+                      "bench/chain_rpc.md"]),
     ("simple_ocr.md", [sys.executable, "bench/simple_ocr_bench.py", "--seconds", "60",
                        "--write", "bench/simple_ocr.md"]),
     ("ocr_views.md", [sys.executable, "bench/ocr_views_bench.py", "--write", "bench/ocr_views.md"]),
+    ("ocr_robustness.md", [sys.executable, "bench/ocr_robustness_bench.py", "--write", "bench/ocr_robustness.md"]),
     ("gui.md", [sys.executable, "bench/gui_bench.py", "--offers", "10000", "--write", "bench/gui.md"]),
     # Builds labs (network namespaces): under the lab lock every lab run holds.
     ("seller.md", [sys.executable, "bench/seller_bench.py", "--block-time", "1", "--write", "bench/seller.md"]),
@@ -34,6 +38,13 @@ def main():
         if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:
             failed.append(table)
         print("   %.0f s" % (time.monotonic() - started), flush=True)
+    write_readme()
+    if failed:
+        sys.exit("benchmarks failed: %s" % ", ".join(failed))
+
+
+def write_readme():
+    """bench/README.md from the tables as they are now."""
     load = os.getloadavg()[0]
     parts = ["# Benchmarks", "",
              "Made by `make bench` (bench/run_all.py) on a 2-core machine, load average %.1f when it ended; "
@@ -43,8 +54,6 @@ def main():
         path = BENCH / table
         parts.append(path.read_text() if path.exists() else "## %s\n\n(not produced)\n" % table)
     (BENCH / "README.md").write_text("\n".join(parts))
-    if failed:
-        sys.exit("benchmarks failed: %s" % ", ".join(failed))
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ RESERVE = play("""
 
 @pytest.fixture(scope="module")
 def reb(tmp_path_factory):
-    chain = Anvil(tmp_path_factory.mktemp("anvil-wait"), gas_limit=None)  # anvil's default block gas limit
+    chain = Anvil(tmp_path_factory.mktemp("anvil-wait"))  # anvil's default block gas limit
     try:
         yield Reb(chain, deploy(chain))
     finally:

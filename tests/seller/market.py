@@ -56,7 +56,7 @@ class Market:
 
 def start_chain(workdir, **kwargs):
     """anvil on its default block gas limit (as the issue asks of everything new)."""
-    return Anvil(workdir, gas_limit=None, **kwargs)
+    return Anvil(workdir, **kwargs)
 
 
 class SourceProcess:

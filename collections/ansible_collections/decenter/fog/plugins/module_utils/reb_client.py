@@ -5,13 +5,16 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import time
 import traceback
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_artifact import REB_ARTIFACT
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CHAIN_OPTION_NAMES
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
-    RebError, offer_dict, reservation_dict, decode_struct_array, struct_kinds, OFFER_STATES, RESERVATION_STATES)
+    RebError, offer_state, reservation_dict, decode_struct_array, struct_kinds, OFFER_STATES, RESERVATION_STATES)
+from ansible_collections.decenter.fog.plugins.module_utils.reb_index import market_index
+from ansible_collections.decenter.fog.plugins.module_utils.reb_chain_check import check_chain
+from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import node_message, revert_data
+from ansible_collections.decenter.fog.plugins.module_utils.reb_tx import TxSender
 
 WEB3_IMPORT_ERROR = None
 try:
@@ -19,15 +22,13 @@ try:
     from eth_account import Account
     from eth_utils import keccak, to_checksum_address, is_address
     from web3 import Web3
-    from web3.exceptions import ContractLogicError, TimeExhausted
+    from web3.exceptions import ContractLogicError
 except ImportError:
     WEB3_IMPORT_ERROR = traceback.format_exc()
 
-# Offers per view call. A page of 2000 needs ~24M gas of memory in eth_call, under the usual caps
-# (anvil: the 30M block gas limit, geth: 50M rpc.gascap); 10,000 offers take 5 calls.
-PAGE_SIZE = 2000
-GAS_HEADROOM = 1.25
-GAS_MARGIN = 30000
+# Records per view call: the REB's MAX_PAGE. Its records are fixed-size, so a full page of
+# offers by id needs ~3M gas (reservations less), whatever the market's size.
+PAGE_SIZE = 300
 
 _CLIENTS = {}
 
@@ -65,8 +66,14 @@ class RebClient(object):
         self.contract = None
         self._errors = _error_table(self.abi) if WEB3_IMPORT_ERROR is None else {}
         self._accept_window = None
+        self.sender = TxSender(self.w3, self.account, self.chain_id, self.rpc_url, self.timeout, self.confirmations,
+                               self.explain) if self.account else None
         if need_contract:
             self.contract = self._contract(params.get("contract_address"))
+
+    def check_chain(self):
+        """Refuses, in one sentence, a chain that cannot run the REB (free eth_calls, once per endpoint)."""
+        return check_chain(self.w3, self.rpc_url, self.chain_id)
 
     # ------------------------------------------------------------------ setup checks
 
@@ -85,10 +92,13 @@ class RebClient(object):
     def _contract(self, address):
         if not address:
             raise RebError("contract_address is not set: give the REB address (or DECENTER_REB_CONTRACT); "
-                           "deploy one with decenter.fog.reb_contract.")
+                           "deploy one with decenter.fog.reb_contract. In check mode (--check) a REB that "
+                           "reb_contract would deploy does not exist yet, so the tasks after it cannot run: deploy "
+                           "it once without --check (or point contract_address at an existing REB), then check.")
         if not is_address(address):
             raise RebError("contract_address %r is not an Ethereum address (0x followed by 40 hex digits)." % address)
         address = to_checksum_address(address)
+        self.check_chain()
         if not self.code_matches(address):
             raise RebError("no Resource Exchange Broker at %s on chain %d (%s): the address holds %s. Check "
                            "contract_address, or deploy with decenter.fog.reb_contract."
@@ -120,43 +130,83 @@ class RebClient(object):
     def call(self, fn_name, *args):
         try:
             return getattr(self.contract.functions, fn_name)(*args).call()
-        except ContractLogicError as e:
-            raise RebError(self.explain(e))
         except Exception as e:
-            raise RebError("reading %s from the REB at %s failed: %s" % (fn_name, self.rpc_url, _short(e)))
+            raise RebError(self._read_failure(fn_name, e))
+
+    def _read_failure(self, fn_name, error):
+        # ganache answers a revert as a plain RPC error whose data is a dict: look at the data, not the type
+        if isinstance(error, ContractLogicError) or revert_data(error):
+            return self.explain(error)
+        return "reading %s from the REB at %s failed: %s" % (fn_name, self.rpc_url, _short(error))
+
+    def market(self):
+        """The shared market index (reb_index), brought up to the latest block."""
+        return market_index(self)
 
     def offers(self):
-        """Every offer ever published, as dicts, in as few view calls as the page size allows."""
-        return self._paged("offerCount", "getOffers", offer_dict)
+        """Every offer ever published, as dicts, from the market index (no view call at all)."""
+        return self.market().offer_list()
 
-    def reservations(self):
-        return self._paged("reservationCount", "getReservations",
-                           lambda i, r: reservation_dict(i, r, self.accept_window))
-
-    def _paged(self, count_fn, page_fn, convert):
-        total = self.call(count_fn)
-        kinds = struct_kinds(self.abi, page_fn)
+    def reservations(self, ids=None):
+        """Reservations (all, or those with these ids, in id order): records read in pages of PAGE_SIZE by
+        id, joined with what their events said."""
+        index = self.market()
+        ids = sorted(index.reservations) if ids is None else sorted(ids)
+        kinds = struct_kinds(self.abi, "getReservationsById")
         rows = []
-        for first in range(1, total + 1, PAGE_SIZE):
-            page = decode_struct_array(self.call_raw(page_fn, first, PAGE_SIZE), kinds, _checksum)
-            rows.extend(convert(first + i, row) for i, row in enumerate(page))
+        for first in range(0, len(ids), PAGE_SIZE):
+            chunk = ids[first:first + PAGE_SIZE]
+            page = decode_struct_array(self.call_raw("getReservationsById", chunk), kinds, _checksum)
+            rows.extend(reservation_dict(i, r, index.reservations.get(i, {}), self.accept_window)
+                        for i, r in zip(chunk, page))
         return rows
+
+    def offer_states(self, ids):
+        """What the contract says now about these offers (numbers, state, terms hash), by id."""
+        kinds = struct_kinds(self.abi, "getOffersById")
+        states = {}
+        ids = sorted(ids)
+        for first in range(0, len(ids), PAGE_SIZE):
+            chunk = ids[first:first + PAGE_SIZE]
+            page = decode_struct_array(self.call_raw("getOffersById", chunk), kinds, _checksum)
+            states.update((i, offer_state(i, o)) for i, o in zip(chunk, page))
+        return states
+
+    def rpc(self, method, params):
+        """A raw JSON-RPC request (no web3 formatting: the market index reads thousands of logs)."""
+        try:
+            answer = self.w3.provider.make_request(method, params)
+        except Exception as e:
+            raise RebError("%s at %s failed: %s" % (method, self.rpc_url, _short(e)))
+        if "error" in answer:
+            error = answer["error"]
+            text = error.get("message", error) if isinstance(error, dict) else error
+            raise RebError("%s at %s failed: %s" % (method, self.rpc_url, text))
+        return answer["result"]
 
     def call_raw(self, fn_name, *args):
         """eth_call returning the undecoded bytes (for decode_struct_array)."""
         request = {"to": self.contract.address, "data": self.contract.encode_abi(fn_name, args)}
         try:
             return bytes(self.w3.eth.call(request))
-        except ContractLogicError as e:
-            raise RebError(self.explain(e))
         except Exception as e:
-            raise RebError("reading %s from the REB at %s failed: %s" % (fn_name, self.rpc_url, _short(e)))
+            raise RebError(self._read_failure(fn_name, e))
 
     def offer(self, offer_id):
-        return offer_dict(offer_id, self.call("getOffer", offer_id))
+        """One offer from the market index (its strings are in events), or OfferNotFound's sentence."""
+        offer = self.market().offer(offer_id)
+        if offer is None:
+            raise RebError(ERROR_MESSAGES["OfferNotFound"].format(offerId=offer_id))
+        return offer
 
     def reservation(self, reservation_id):
-        return reservation_dict(reservation_id, self.call("getReservation", reservation_id), self.accept_window)
+        record = self.call("getReservation", reservation_id)  # fails with ReservationNotFound's sentence
+        return reservation_dict(reservation_id, record, self.market().reservations.get(reservation_id, {}),
+                                self.accept_window)
+
+    def reservation_of_order(self, buyer, order_ref):
+        """Id of the reservation `buyer` made with this order reference (bytes32), 0 if none."""
+        return self.call("reservationOfOrder", buyer, order_ref)
 
     def offer_id_of(self, seller, node_id):
         return self.call("offerIdOf", seller, node_id)
@@ -172,7 +222,8 @@ class RebClient(object):
         return self.w3.eth.get_block("latest")["timestamp"]
 
     def nonce(self, account=None):
-        return self.w3.eth.get_transaction_count(account or self.address)
+        """The next nonce of `account` (ours by default), counting its pending transactions."""
+        return self.w3.eth.get_transaction_count(account or self.address, "pending")
 
     # ----------------------------------------------------------------- transactions
 
@@ -182,87 +233,36 @@ class RebClient(object):
         Gas estimation runs the call first, so a call that would revert is refused with its
         reason before anything is signed or sent. With check_mode=True that is all that happens
         (the contract's own checks and the funds check run, nothing is sent) and None is returned.
+        A rerun after a timeout waits for the earlier transaction of the same call (reb_tx).
         """
         value = kwargs.get("value", 0)
-        fn = getattr(self.contract.functions, fn_name)(*args)
-        return self._send(fn.build_transaction, value, fn_name, kwargs.get("check_mode", False))
+        data = self.contract.encode_abi(fn_name, args)
+        return self._send(self.contract.address, data, value, fn_name, kwargs.get("check_mode", False))
 
-    def deploy(self, accept_window):
+    def deploy(self, accept_window, check_mode=False):
+        """Deploy the REB; a rerun after a timeout reports the deployment it waited for, never a second one."""
+        self.check_chain()
         factory = self.w3.eth.contract(abi=self.abi, bytecode=REB_ARTIFACT["bytecode"])
-        return self._send(lambda tx: factory.constructor(accept_window).build_transaction(tx), 0, "deploy")
+        data = factory.constructor(accept_window).data_in_transaction
+        return self._send(None, data, 0, "deploy", check_mode, adopt_mined=True)
 
-    def _send(self, build, value, what, check_mode=False):
-        if self.account is None:
+    def _send(self, to, data, value, what, check_mode=False, adopt_mined=False):
+        if self.sender is None:
             raise RebError("%s needs a wallet: set private_key or DECENTER_REB_PRIVATE_KEY." % what)
-        base = {"from": self.account.address, "value": value, "chainId": self.chain_id,
-                "nonce": self.w3.eth.get_transaction_count(self.account.address, "pending")}
-        try:
-            tx = build(base)
-        except ContractLogicError as e:
-            raise RebError(self.explain(e))
-        except Exception as e:
-            raise RebError(self._send_failure(what, e, value))
-        # Estimates are net of storage refunds, while execution needs the gross amount before the
-        # refund (release and withdraw clear slots); and the estimate runs at the latest block's time,
-        # where a release may owe the seller nothing yet, but is mined later, when it owes something
-        # (one more storage slot set). Headroom covers both; unused gas is not charged.
-        tx["gas"] = int(tx["gas"] * GAS_HEADROOM) + GAS_MARGIN
-        self._check_funds(tx, value, what)
-        if check_mode:
-            return None
-        signed = self.account.sign_transaction(tx)
-        try:
-            sent = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-            receipt = self.w3.eth.wait_for_transaction_receipt(sent, timeout=self.timeout, poll_latency=0.05)
-        except TimeExhausted:
-            raise RebError("%s was sent (tx 0x%s) but not mined within %.0f s: raise timeout or check the node."
-                           % (what, bytes(signed.hash).hex(), self.timeout))
-        except Exception as e:
-            raise RebError(self._send_failure(what, e, value))
-        if receipt["status"] != 1:
-            raise RebError("%s was mined but reverted (tx %s, %d of %d gas used)%s."
-                           % (what, tx_hash(receipt), receipt["gasUsed"], tx["gas"],
-                              ": it ran out of gas" if receipt["gasUsed"] >= tx["gas"] else ""))
-        self._wait_confirmations(receipt)
-        return receipt
-
-    def _check_funds(self, tx, value, what):
-        gas_price = tx.get("maxFeePerGas") or tx.get("gasPrice") or 0
-        needed = value + tx.get("gas", 0) * gas_price
-        balance = self.w3.eth.get_balance(self.account.address)
-        if balance < needed:
-            raise RebError("insufficient funds for %s: account %s holds %d wei but needs %d wei (%d value + gas). "
-                           "Fund the account or lower the hours."
-                           % (what, self.account.address, balance, needed, value))
-
-    def _send_failure(self, what, error, value):
-        text = _short(error)
-        if "insufficient funds" in text.lower():
-            return ("insufficient funds for %s: account %s cannot pay %d wei plus gas. Fund the account."
-                    % (what, self.account.address, value))
-        return "sending %s to %s failed: %s" % (what, self.rpc_url, text)
-
-    def _wait_confirmations(self, receipt):
-        if not self.confirmations:
-            return
-        deadline = time.monotonic() + self.timeout
-        while self.w3.eth.block_number < receipt["blockNumber"] + self.confirmations:
-            if time.monotonic() > deadline:
-                raise RebError("transaction %s has fewer than %d confirmations after %.0f s."
-                               % (tx_hash(receipt), self.confirmations, self.timeout))
-            time.sleep(0.2)
+        return self.sender.send(to, data, value, what, check_mode=check_mode, adopt_mined=adopt_mined)
 
     # ------------------------------------------------------------------ revert reasons
 
     def explain(self, error):
         """A plain sentence for a revert, from the REB's custom error and its arguments."""
-        data = _revert_data(error)
+        data = revert_data(error)
         entry = self._errors.get(data[:4]) if data else None
         if entry is None:
             return "the REB refused the call: %s" % _short(error)
         name, types, names = entry
         values = abi_decode(types, data[4:]) if types else ()
-        args = dict((n, _checksum(v) if t == "address" else v) for n, t, v in zip(names, types, values))
+        args = dict((n, _checksum(v) if t == "address" else "0x" + v.hex() if isinstance(v, bytes) else v)
+                    for n, t, v in zip(names, types, values))
         template = ERROR_MESSAGES.get(name)
         if template is None:
             return "the REB refused the call: %s(%s)" % (name, ", ".join("%s=%s" % kv for kv in args.items()))
@@ -303,6 +303,12 @@ ERROR_MESSAGES = {
     "TransferFailed": "paying {amount} wei to {account} failed: the receiving account refused the transfer.",
     "Reentrancy": "a re-entrant call was refused.",
     "PageTooLarge": "a page of {requested} entries was asked for; the REB serves at most {maximum}.",
+    "TooLong": "{field} is {length} bytes long; the REB accepts at most {maximum}: shorten it.",
+    "InvalidAcceptWindow": "accept_window={acceptWindow} is out of bounds: give {minimum} to {maximum} seconds.",
+    "TermsChanged": "offer {offerId} changed since it was chosen (terms hash {expected} seen, {current} now): "
+                    "nothing was paid; look at the offer again and reserve with its new terms if they suit you.",
+    "OrderExists": "order reference {orderRef} was already used by this buyer for reservation {reservationId}: "
+                   "nothing was paid twice; use a new order_ref for a new order.",
 }
 
 
@@ -315,19 +321,6 @@ def _error_table(abi):
         selector = keccak(text="%s(%s)" % (item["name"], ",".join(types)))[:4]
         table[selector] = (item["name"], types, [i["name"] for i in item["inputs"]])
     return table
-
-
-def _revert_data(error):
-    """Revert data bytes from web3 (anvil) or eth-tester exceptions, b'' when there is none."""
-    for candidate in (getattr(error, "data", None),) + tuple(getattr(error, "args", ())):
-        if isinstance(candidate, bytes):
-            return candidate
-        if isinstance(candidate, str) and candidate.startswith("0x"):
-            try:
-                return bytes.fromhex(candidate[2:])
-            except ValueError:
-                continue
-    return b""
 
 
 def tx_hash(receipt):
@@ -353,5 +346,4 @@ def _mask_immutables(code):
 
 
 def _short(error):
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text[:300]
+    return node_message(error)

@@ -12,11 +12,18 @@ description:
   - Deploys the REB contract shipped with this collection and returns its address.
   - When O(contract_address) is given and holds the REB, nothing is deployed (the code is verified
     byte for byte, immutables masked). An address holding something else is an error, never overwritten.
+  - If a run timed out before its deployment was mined, a rerun without O(contract_address) waits for that
+    deployment and reports its address instead of deploying a second REB.
+  - A chain that lacks the Cancun opcodes the REB needs (for example ganache 7) is refused before anything
+    is deployed or spent, in check mode too.
 version_added: 0.1.0
 author: decenter-fog contributors (@decenter-fog)
 options:
   accept_window:
-    description: Seconds a seller has to accept or reject a reservation request before anyone may expire it.
+    description:
+      - Seconds a seller has to accept or reject a reservation request before anyone may expire it.
+      - From 60 (one minute) to 2592000 (30 days), the bounds the REB's constructor enforces; 0 would allow
+        answers only in the request's own block, a huge value would make every deadline overflow.
     type: int
     default: 3600
 extends_documentation_fragment:
@@ -59,7 +66,15 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebE
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
 
+MIN_ACCEPT_WINDOW = 60
+MAX_ACCEPT_WINDOW = 30 * 24 * 3600
+
+
 def run(params, check_mode):
+    window = params["accept_window"]
+    if not MIN_ACCEPT_WINDOW <= window <= MAX_ACCEPT_WINDOW:
+        raise RebError("accept_window=%d is out of bounds: give %d to %d seconds (one minute to 30 days), the time a "
+                       "seller has to answer a request." % (window, MIN_ACCEPT_WINDOW, MAX_ACCEPT_WINDOW))
     client = get_client(params, need_contract=False)
     address = params["contract_address"]
     if address:
@@ -71,6 +86,7 @@ def run(params, check_mode):
         return dict(changed=False, contract_address=client.contract.address, accept_window=window,
                     chain_id=client.chain_id)
     before, after = {"contract_address": None}, {"contract_address": "(new)", "accept_window": params["accept_window"]}
+    client.check_chain()  # a chain that cannot run the REB is refused before anything is spent
     if check_mode:
         return dict(changed=True, contract_address="", chain_id=client.chain_id, diff=dict(before=before, after=after))
     if client.account is None:
