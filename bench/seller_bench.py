@@ -68,9 +68,8 @@ class BlockClock:
 
 
 def send_request(market, who, offer_id):
-    price = market.reb.functions.getOffer(offer_id).call()[1]
-    return market.reb.functions.reserve(offer_id, 1, b"\x11" * 32).transact(
-        {"from": market.accounts[who], "value": price})
+    call, value = market.reserve_call(offer_id)
+    return call.transact({"from": market.accounts[who], "value": value})
 
 
 def percentile(values, p):

@@ -41,9 +41,21 @@ class Market:
         self.send(self.reb.functions.publishOffer(spec), who)
         return self.reb.functions.offerIdOf(self.accounts[who], node_id).call()
 
+    def offer(self, offer_id):
+        """getOffer as a dict by the ABI's field names."""
+        entry = next(e for e in self.reb.abi if e.get("type") == "function" and e["name"] == "getOffer")
+        names = [c["name"] for c in entry["outputs"][0]["components"]]
+        return dict(zip(names, self.reb.functions.getOffer(offer_id).call()))
+
+    def reserve_call(self, offer_id, hours=1, key=b"\x11" * 32):
+        """reserve(...) with the offer's terms hash as seen now and a fresh order reference; and its price."""
+        offer = self.offer(offer_id)
+        return (self.reb.functions.reserve(offer_id, hours, key, offer["termsHash"], os.urandom(32)),
+                offer["pricePerHour"] * hours)
+
     def reserve(self, who, offer_id, hours=1, key=b"\x11" * 32):
-        price = self.reb.functions.getOffer(offer_id).call()[1]
-        receipt = self.send(self.reb.functions.reserve(offer_id, hours, key), who, value=price * hours)
+        call, value = self.reserve_call(offer_id, hours, key)
+        receipt = self.send(call, who, value=value)
         return self.reb.events.ReservationRequested().process_receipt(receipt)[0]["args"]["reservationId"], receipt
 
     def state(self, reservation_id):
