@@ -43,11 +43,12 @@ def test_one_run_answers_every_request_by_the_policy_and_a_rerun_changes_nothing
         by_refused, refused, refused) in first.stdout
     assert "is rejected: 5 hours is above max_hours=4" in first.stdout
     # accepted with the node's endpoint and host-key fingerprint; the buyer's key granted on that node only
-    r = reb.functions.getReservation(ok).call()
+    (accepted,) = [e["args"] for e in reb.events.ReservationAccepted().get_logs(from_block=0)
+                   if e["args"]["reservationId"] == ok]
     host_key = (tmp_path / "nodes" / "node-00" / "ssh_host_ed25519_key.pub").read_text()
     import base64
     import hashlib
-    assert r[10] == "198.18.0.21:22" and r[9] == hashlib.sha256(base64.b64decode(host_key.split()[1])).digest()
+    assert accepted["accessEndpoint"] == "198.18.0.21:22" and accepted["hostKeyFingerprint"] == hashlib.sha256(base64.b64decode(host_key.split()[1])).digest()
     assert "decenter-reb-%d" % ok in seller.keys("node-00")
     assert "decenter-reb" not in seller.keys("node-01") + seller.keys("node-02")
 
