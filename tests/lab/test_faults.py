@@ -1,0 +1,219 @@
+"""Faults injected into one federated lab, each repaired by a plain rerun (or by itself) with no text the
+Processor read lost, none stored twice, and the balances exact (issue 16). The tests run in file order on one
+lab: the release tests come last."""
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.lab.conftest import changed, running_lab
+from tests.lab.test_federate import REDIS, chain, in_host
+
+PREFIX = "fogf"
+ROOT = Path(__file__).resolve().parents[2]
+PROCESSOR = "simple_ocr-processor-camkor1"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    with running_lab(tmp_path_factory, PREFIX, "federate.yml") as built:
+        yield built
+
+
+def host_dir(lab, host):
+    return Path(lab.extra["lab_dir"]) / "hosts" / host
+
+
+def stream(lab, camera="camkor1"):
+    """Every entry of the camera's stream in A's Repository: [(time, text)], oldest first."""
+    password = (Path(lab.extra["lab_dir"]) / "keys" / "repository_password").read_text().strip()
+    code = ("import json, redis, sys\nr = redis.Redis(host=%r, port=%s, password=sys.stdin.read(), "
+            "decode_responses=True)\nprint(json.dumps([(float(f['time']), f['text']) for _, f in "
+            "r.xrange('ocr:stream:%s')]))" % (REDIS[0], REDIS[1], camera))
+    out = subprocess.run(["ip", "netns", "exec", "%s-cloud" % PREFIX, str(ROOT / ".venv/bin/python"), "-c", code],
+                         input=password, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return [tuple(entry) for entry in json.loads(out.stdout)]
+
+
+def reads(lab, host="seoul-keti", service=PROCESSOR):
+    """What the Processor logged as read (every run of it): [(time, text)]."""
+    log = host_dir(lab, host) / "var-log-fog" / (service + ".log")
+    found = []
+    for line in log.read_text().splitlines():
+        if line.startswith("{"):
+            entry = json.loads(line)
+            if entry.get("event") == "text_read":
+                found.append((entry["captured_at"], entry["text"]))
+    return found
+
+
+def counter(text):
+    parts = text.split()
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+def assert_nothing_lost(lab, contiguous_since=None, attempts=120):
+    """Every text the Processor read is stored exactly once (waiting, bounded, for its buffer to drain);
+    with contiguous_since, the counters stored after that time have no gap (the Processor ran throughout)."""
+    for _ in range(attempts):
+        stored, read = stream(lab), reads(lab)
+        if set(read) <= set(stored):
+            break
+        time.sleep(1)
+    assert len(stored) == len(set(stored)), "a text stored twice: %s" % sorted(
+        e for e in stored if stored.count(e) > 1)[:5]
+    missing = sorted(set(read) - set(stored))
+    assert not missing, "read but never stored: %s" % missing[:5]
+    if contiguous_since is not None:
+        numbers = [counter(t) for at, t in stored if at >= contiguous_since and counter(t) is not None]
+        gaps = [(a, b) for a, b in zip(numbers, numbers[1:]) if b != a + 1]
+        assert not gaps, "counters missing between %s" % gaps
+    return stored
+
+
+def wait_for_more(lab, than, attempts=90):
+    for _ in range(attempts):  # bounded: ~1.5 min
+        entries = stream(lab)
+        if len(entries) > than:
+            return entries
+        time.sleep(1)
+    raise AssertionError("no new camkor1 text in A's Repository")
+
+
+def host_pids(lab, host, needle):
+    """Pids of processes of one lab host (its mount namespace) whose command line holds needle."""
+    sshd = (host_dir(lab, host) / "run" / "sshd.pid").read_text().strip()
+    mnt = os.readlink("/proc/%s/ns/mnt" % sshd)
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.readlink("/proc/%s/ns/mnt" % entry) == mnt and \
+                    needle in Path("/proc/%s/cmdline" % entry).read_bytes().replace(b"\0", b" ").decode() and \
+                    Path("/proc/%s/stat" % entry).read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def processors(lab):
+    return host_pids(lab, "seoul-keti", "-m simple_ocr.processor")
+
+
+def rented_changed(recap):
+    return sum(v.get("changed", 0) for k, v in recap.items() if k not in ("cloud", "povo", "seoul", "localhost"))
+
+
+def test_1_a_bounced_overlay_link_is_repaired_by_a_rerun(lab):
+    before = wait_for_more(lab, 0)
+    start = time.time()
+    lab.netns("seoul-keti", "ip", "link", "set", "wg0", "down")
+    time.sleep(2)
+    lab.netns("seoul-keti", "ip", "link", "set", "wg0", "up")
+    assert "dev wg0" not in lab.netns("seoul-keti", "ip", "route", "get", REDIS[0]).stdout, "fault not injected"
+    time.sleep(6)  # texts read meanwhile wait in the Processor's buffer
+
+    _, recap, out = lab.playbook("playbooks/provision.yml")
+    assert rented_changed(recap) > 0, out[-3000:]
+    assert "dev wg0" in lab.netns("seoul-keti", "ip", "route", "get", REDIS[0]).stdout
+    wait_for_more(lab, len(before) + 3)
+    assert_nothing_lost(lab, contiguous_since=start)
+
+    _, recap, out = lab.playbook("playbooks/provision.yml")
+    assert changed(recap) == 0, out[-3000:]
+
+
+def test_2_a_killed_supervisor_leaves_no_orphan_and_a_rerun_runs_one_processor(lab):
+    [orphan] = processors(lab)
+    state = json.loads((host_dir(lab, "seoul-keti") / "run" / "fog" / (PROCESSOR + ".state")).read_text())
+    os.kill(state["pid"], signal.SIGKILL)
+    for _ in range(100):  # bounded: the Processor gets SIGTERM when its supervisor dies, flushes and exits
+        if orphan not in processors(lab):
+            break
+        time.sleep(0.1)
+    assert orphan not in processors(lab), "the Processor outlived its killed supervisor"
+    count = len(stream(lab))
+
+    _, recap, out = lab.playbook("playbooks/deploy.yml")
+    assert rented_changed(recap) > 0, out[-3000:]
+    assert len(processors(lab)) == 1
+    wait_for_more(lab, count + 2)
+    assert_nothing_lost(lab)
+    _, recap, out = lab.playbook("playbooks/deploy.yml")
+    assert changed(recap) == 0, out[-3000:]
+
+
+def test_2_an_unhealthy_processor_is_restarted_by_a_rerun(lab):
+    [hung] = processors(lab)
+    os.kill(hung, signal.SIGSTOP)  # its /healthz stops answering
+    try:
+        _, recap, out = lab.playbook("playbooks/deploy.yml")
+    finally:
+        if hung in processors(lab):
+            os.kill(hung, signal.SIGCONT)
+    assert rented_changed(recap) > 0, out[-3000:]
+    assert processors(lab) != [hung] and len(processors(lab)) == 1
+    count = len(stream(lab))
+    wait_for_more(lab, count + 2)
+    assert_nothing_lost(lab)
+
+
+def stop_sshd(lab, host):
+    """The node's SSH service stops answering (listener stopped, sessions ended); returns how to resume it."""
+    listener = int((host_dir(lab, host) / "run" / "sshd.pid").read_text())
+    os.kill(listener, signal.SIGSTOP)
+    for pid in host_pids(lab, host, "sshd"):
+        if pid != listener:
+            os.kill(pid, signal.SIGTERM)
+    return lambda: os.kill(listener, signal.SIGCONT)
+
+
+def test_3_4_a_release_with_the_node_down_settles_says_what_is_pending_and_a_rerun_cleans_it(lab):
+    w3, accounts = chain(lab)
+    escrow_holder = lab_contract(lab, w3)
+    balance = {name: w3.eth.get_balance(accounts[name]) for name in ("provider_a", "provider_b")}
+    state_dir = Path(lab.extra["lab_dir"])
+    resume = stop_sshd(lab, "seoul-keti")
+    try:
+        rc, recap, out = lab.playbook("playbooks/release.yml", check=False)
+    finally:
+        resume()
+    assert rc == 0, out[-5000:]
+    assert "Clean-up PENDING on" in out and "does not answer" in out, out[-5000:]
+    for noise in ("stdout_lines", "No first item"):
+        assert noise not in out, out[-5000:]
+    reb = escrow_holder
+    reservation = reb.functions.getReservation(reb.functions.reservationCount().call()).call()
+    assert reservation[3] == 6, "released on chain"
+    assert w3.eth.get_balance(reb.address) == 0 and reb.functions.owed(accounts["provider_a"]).call() == 0
+    pending = yaml.safe_load((state_dir / "keys" / "pending_cleanup.yml").read_text())
+    assert len(pending) == 1, pending
+    users = in_host(lab, "cloud", "sh", "-c", "REDISCLI_AUTH=$(cat %s) redis-cli -h %s ACL USERS"
+                    % (state_dir / "keys" / "repository_password", REDIS[0])).stdout.split()
+    assert users == ["default"], "the rental's Repository user is deleted at release: %s" % users
+    assert processors(lab), "the node was down: its Processor is left until the pending clean-up"
+
+    rc, recap, out = lab.playbook("playbooks/release.yml", check=False)
+    assert rc == 0 and changed(recap) > 0, out[-5000:]
+    assert not processors(lab), "the pending clean-up stopped the Processor"
+    assert in_host(lab, "seoul-keti", "ip", "link", "show", "wg0").returncode != 0
+    assert not list((host_dir(lab, "seoul-keti") / "var-lib-fog" / "services").glob("simple_ocr-*"))
+    assert yaml.safe_load((state_dir / "keys" / "pending_cleanup.yml").read_text()) == {}
+    keys = (host_dir(lab, "seoul-keti") / "root-ssh" / "authorized_keys").read_text()
+    assert "decenter-reb-" not in keys
+    after = {name: w3.eth.get_balance(accounts[name]) for name in ("provider_a", "provider_b")}
+    assert after["provider_b"] > balance["provider_b"], "the seller was paid"
+    rc, recap, out = lab.playbook("playbooks/release.yml", check=False)
+    assert rc == 0 and changed(recap) == 0, out[-5000:]
+
+
+def lab_contract(lab, w3):
+    reb_file = yaml.safe_load((Path(lab.extra["lab_dir"]) / "chain" / "reb.yml").read_text())
+    artifact = json.loads((ROOT / "contracts" / "build" / "ResourceExchangeBroker.json").read_text())
+    return w3.eth.contract(address=reb_file["reb_contract_address"], abi=artifact["abi"])
