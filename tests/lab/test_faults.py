@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.lab.conftest import changed, running_lab
-from tests.lab.test_federate import REDIS, chain, in_host
+from tests.lab.test_federate import REDIS, chain, in_host, nonces
 
 PREFIX = "fogf"
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,6 +164,45 @@ def test_2_an_unhealthy_processor_is_restarted_by_a_rerun(lab):
     assert_nothing_lost(lab)
 
 
+def test_5_a_second_run_at_once_is_refused_plainly_and_changes_nothing(lab):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               PATH=str(ROOT / ".venv" / "bin") + os.pathsep + os.environ["PATH"])
+    first = subprocess.Popen([str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(lab.inventory),
+                              str(ROOT / "playbooks/provision.yml"), "-e", json.dumps(lab.extra)],
+                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lock = Path(lab.extra["lab_dir"]) / "locks" / "provider_a.lock"
+        for _ in range(300):  # bounded: the first run takes the lock in its first task
+            if lock.exists() and str(first.pid) in lock.read_text():
+                break
+            time.sleep(0.1)
+        rc, recap, out = lab.playbook("playbooks/provision.yml", check=False)
+    finally:
+        first_out, _ = first.communicate(timeout=600)
+    assert rc != 0 and "Another run for provider_a" in out and "is in progress" in out, out[-3000:]
+    assert "playbooks/provision.yml" in out and changed(recap) == 0, out[-3000:]
+    assert first.returncode == 0, first_out[-3000:]
+    assert "remove the file" not in out + first_out
+    _, recap, out = lab.playbook("playbooks/provision.yml")
+    assert changed(recap) == 0, out[-3000:]
+
+
+def test_8_chain_options_given_to_a_run_reach_the_rented_nodes(lab):
+    w3, accounts = chain(lab)
+    artifact = json.loads((ROOT / "contracts" / "build" / "ResourceExchangeBroker.json").read_text())
+    other = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    receipt = w3.eth.wait_for_transaction_receipt(other.constructor(3600).transact({"from": accounts["deployer"]}))
+
+    def rented(*extra):
+        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+        return subprocess.run([str(ROOT / ".venv/bin/ansible"), "reb_rented", "-i", str(lab.inventory),
+                               "--list-hosts", "-e", json.dumps(lab.extra)] + list(extra), cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120).stdout
+
+    assert "hosts (1)" in rented()
+    assert "hosts (0)" in rented("-e", "reb_contract_address=%s" % receipt.contractAddress)
+
+
 def stop_sshd(lab, host):
     """The node's SSH service stops answering (listener stopped, sessions ended); returns how to resume it."""
     listener = int((host_dir(lab, host) / "run" / "sshd.pid").read_text())
@@ -217,3 +256,19 @@ def lab_contract(lab, w3):
     reb_file = yaml.safe_load((Path(lab.extra["lab_dir"]) / "chain" / "reb.yml").read_text())
     artifact = json.loads((ROOT / "contracts" / "build" / "ResourceExchangeBroker.json").read_text())
     return w3.eth.contract(address=reb_file["reb_contract_address"], abi=artifact["abi"])
+
+
+def test_6_bad_hours_and_a_low_price_are_said_plainly_and_cost_nothing(lab):
+    before = nonces(lab)
+    for hours, said in (("0", "hours=0: a reservation lasts a whole number of hours, at least 1"),
+                        ("-1", "hours=-1: a reservation lasts a whole number of hours, at least 1")):
+        rc, _, out = lab.playbook("playbooks/reserve.yml", "-e", "fog_hours=%s" % hours, check=False)
+        assert rc != 0 and said in out, out[-3000:]
+    rc, _, out = lab.playbook("playbooks/reserve.yml", "-e", "fog_max_price_per_hour=1", check=False)
+    assert rc != 0 and "costs at most max_price_per_hour=1 wei per hour; the cheapest that does" in out, out[-3000:]
+    assert "costs 1000000000000000 wei per hour" in out, out[-3000:]
+    rc, _, out = lab.playbook("federate.yml", "-e", "reb_contract_address=0x" + "de" * 20, check=False)
+    assert rc != 0 and "no Resource Exchange Broker at" in out, out[-3000:]
+    failed_in = out.split("no Resource Exchange Broker at")[0].rsplit("PLAY [", 1)[-1].split("]")[0]
+    assert failed_in == "Check the chain options every step uses", failed_in
+    assert nonces(lab) == before, "bad input sent a transaction"
