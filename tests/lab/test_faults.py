@@ -272,3 +272,30 @@ def test_6_bad_hours_and_a_low_price_are_said_plainly_and_cost_nothing(lab):
     failed_in = out.split("no Resource Exchange Broker at")[0].rsplit("PLAY [", 1)[-1].split("]")[0]
     assert failed_in == "Check the chain options every step uses", failed_in
     assert nonces(lab) == before, "bad input sent a transaction"
+
+
+def test_7_a_killed_chain_keeps_every_transaction_a_run_was_told_about(lab):
+    w3, accounts = chain(lab)
+    reb = lab_contract(lab, w3)
+    _, _, out = lab.playbook("playbooks/reserve.yml")  # pays escrow; the seller accepts
+    count = reb.functions.reservationCount().call()
+    reservation = reb.functions.getReservation(count).call()
+    balances = {name: w3.eth.get_balance(address) for name, address in accounts.items()}
+    block = w3.eth.block_number
+
+    keeper = int((Path(lab.extra["lab_dir"]) / "chain" / "anvil.pid").read_text())
+    [anvil] = [int(pid) for pid in Path("/proc/%d/task/%d/children" % (keeper, keeper)).read_text().split()]
+    os.kill(anvil, signal.SIGKILL)  # at once, as a crash would
+    for _ in range(100):  # bounded: the keeper ends with its anvil
+        if not Path("/proc/%d" % keeper).exists() or \
+                Path("/proc/%d/stat" % keeper).read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+        time.sleep(0.1)
+
+    lab.playbook("playbooks/chain_up.yml")
+    w3, _ = chain(lab)
+    reb = lab_contract(lab, w3)
+    assert w3.eth.block_number == block
+    assert reb.functions.reservationCount().call() == count
+    assert reb.functions.getReservation(count).call() == reservation
+    assert {name: w3.eth.get_balance(address) for name, address in accounts.items()} == balances
