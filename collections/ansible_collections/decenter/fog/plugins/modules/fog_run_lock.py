@@ -13,7 +13,7 @@ description:
     fails with a plain message when another live run holds it, naming that run (its command, process id and
     start time); two runs at once would trample each other (one writes a WireGuard key the other reads).
   - The lock belongs to the C(ansible-playbook) process that runs the task and ends with it, however it ends
-    (even C(kill -9)): a stale record of a process that is gone is taken over, never waited for. Importing the
+    (even C(kill -9)); a stale record of a process that is gone is taken over, never waited for. Importing the
     task again in the same run (C(federate.yml) chains several playbooks) finds the lock already held.
   - Holding the lock is not a change (it reports C(changed=false)), so a rerun still reports nothing changed.
 version_added: 0.1.0
@@ -35,8 +35,11 @@ attributes:
     description: The lock is taken in check mode too (a check run reads what a real run writes).
   diff_mode:
     support: none
+    description: Nothing to compare.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the controller (Linux, it reads C(/proc)).
 '''
 
 EXAMPLES = r'''
