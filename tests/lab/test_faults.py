@@ -217,6 +217,7 @@ def test_3_4_a_release_with_the_node_down_settles_says_what_is_pending_and_a_rer
     w3, accounts = chain(lab)
     escrow_holder = lab_contract(lab, w3)
     balance = {name: w3.eth.get_balance(accounts[name]) for name in ("provider_a", "provider_b")}
+    start_block = w3.eth.block_number + 1
     state_dir = Path(lab.extra["lab_dir"])
     resume = stop_sshd(lab, "seoul-keti")
     try:
@@ -246,10 +247,30 @@ def test_3_4_a_release_with_the_node_down_settles_says_what_is_pending_and_a_rer
     assert yaml.safe_load((state_dir / "keys" / "pending_cleanup.yml").read_text()) == {}
     keys = (host_dir(lab, "seoul-keti") / "root-ssh" / "authorized_keys").read_text()
     assert "decenter-reb-" not in keys
-    after = {name: w3.eth.get_balance(accounts[name]) for name in ("provider_a", "provider_b")}
-    assert after["provider_b"] > balance["provider_b"], "the seller was paid"
+    # Balances exact: escrow = seller's share + buyer's refund, each withdrawn once, and every wei of each
+    # account's balance change is that withdrawal less the gas of its own transactions.
+    rid = reb.functions.reservationCount().call()
+    [released] = reb.events.ReservationReleased().get_logs(from_block=start_block, argument_filters={"reservationId": rid})
+    [requested] = reb.events.ReservationRequested().get_logs(from_block=0, argument_filters={"reservationId": rid})
+    assert released.args.toSeller + released.args.toBuyer == requested.args.escrow > 0
+    withdrawn = dict((log.args.account, log.args.amount)
+                     for log in reb.events.Withdrawn().get_logs(from_block=start_block))
+    assert withdrawn == {accounts["provider_a"]: released.args.toBuyer, accounts["provider_b"]: released.args.toSeller}
+    for name in ("provider_a", "provider_b"):
+        gas = sum(r.gasUsed * r.effectiveGasPrice for r in receipts_from(w3, accounts[name], start_block))
+        assert w3.eth.get_balance(accounts[name]) - balance[name] == withdrawn[accounts[name]] - gas, name
     rc, recap, out = lab.playbook("playbooks/release.yml", check=False)
     assert rc == 0 and changed(recap) == 0, out[-5000:]
+
+
+def receipts_from(w3, address, first_block):
+    """Receipts of the transactions `address` sent from block first_block on."""
+    found = []
+    for number in range(first_block, w3.eth.block_number + 1):
+        for tx in w3.eth.get_block(number, full_transactions=True).transactions:
+            if tx["from"] == address:
+                found.append(w3.eth.get_transaction_receipt(tx["hash"]))
+    return found
 
 
 def lab_contract(lab, w3):
