@@ -203,6 +203,19 @@ def test_8_chain_options_given_to_a_run_reach_the_rented_nodes(lab):
     assert "hosts (0)" in rented("-e", "reb_contract_address=%s" % receipt.contractAddress)
 
 
+def test_3_the_rented_node_holds_only_a_write_only_user_of_its_rental(lab):
+    password = (Path(lab.extra["lab_dir"]) / "keys" / "repository_password").read_text().strip()
+    spec = (host_dir(lab, "seoul-keti") / "var-lib-fog" / "services" / (PROCESSOR + ".json")).read_text()
+    assert password not in spec, "the rented node must never hold A's Repository password"
+    url = json.loads(spec)["env"]["OCR_REDIS_URL"]
+    assert url.startswith("redis://rental-"), url
+    user, secret = url[len("redis://"):].split("@")[0].split(":")
+    auth = ["redis-cli", "-h", REDIS[0], "--user", user, "--pass", secret, "--no-auth-warning"]
+    assert "NOPERM" in lab.netns("cloud", *auth, "XRANGE", "ocr:stream:camkor1", "-", "+").stdout
+    assert "NOPERM" in lab.netns("cloud", *auth, "XADD", "ocr:stream:cam1", "*", "text", "forged").stdout
+    assert "NOPERM" in lab.netns("cloud", *auth, "KEYS", "*").stdout
+
+
 def stop_sshd(lab, host):
     """The node's SSH service stops answering (listener stopped, sessions ended); returns how to resume it."""
     listener = int((host_dir(lab, host) / "run" / "sshd.pid").read_text())
