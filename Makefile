@@ -4,8 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ANSIBLE_PLAYBOOK := $(VENV)/bin/ansible-playbook
 STAMPS := .make
-APT_PACKAGES := tesseract-ocr-eng openssh-server openssh-client redis-server \
-	wireguard-go wireguard-tools iproute2 iputils-ping fonts-dejavu-core procps netcat-openbsd curl util-linux chromium
+# The Debian packages and what each is for: apt-packages.txt (molecule and a test check the same list).
+APT_PACKAGES := $(shell awk '!/^\#/ && NF {print $$1}' apt-packages.txt)
 REQUIREMENTS := requirements.txt $(wildcard apps/*/requirements.txt)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
