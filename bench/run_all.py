@@ -17,6 +17,7 @@ RUNS = [  # (table, command)
     ("simple_ocr.md", [sys.executable, "bench/simple_ocr_bench.py", "--seconds", "60",
                        "--write", "bench/simple_ocr.md"]),
     ("ocr_views.md", [sys.executable, "bench/ocr_views_bench.py", "--write", "bench/ocr_views.md"]),
+    ("ocr_robustness.md", [sys.executable, "bench/ocr_robustness_bench.py", "--write", "bench/ocr_robustness.md"]),
     ("gui.md", [sys.executable, "bench/gui_bench.py", "--offers", "10000", "--write", "bench/gui.md"]),
 ]
 
@@ -30,6 +31,13 @@ def main():
         if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:
             failed.append(table)
         print("   %.0f s" % (time.monotonic() - started), flush=True)
+    write_readme()
+    if failed:
+        sys.exit("benchmarks failed: %s" % ", ".join(failed))
+
+
+def write_readme():
+    """bench/README.md from the tables as they are now."""
     load = os.getloadavg()[0]
     parts = ["# Benchmarks", "",
              "Made by `make bench` (bench/run_all.py) on a 2-core machine, load average %.1f when it ended; "
@@ -39,8 +47,6 @@ def main():
         path = BENCH / table
         parts.append(path.read_text() if path.exists() else "## %s\n\n(not produced)\n" % table)
     (BENCH / "README.md").write_text("\n".join(parts))
-    if failed:
-        sys.exit("benchmarks failed: %s" % ", ".join(failed))
 
 
 if __name__ == "__main__":

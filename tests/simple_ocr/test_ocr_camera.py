@@ -55,3 +55,26 @@ def test_bad_configuration_exits_with_a_reason(start_service, camera_env):
     camera = start_service("camera", **{**camera_env, "CAMERA_FPS": "fast"})
     assert camera.process.wait(20) == 2
     assert camera.events("bad_configuration")[0]["reason"] == "CAMERA_FPS='fast' is not a number"
+
+
+def test_the_scene_look_is_configured_and_drawn():
+    from simple_ocr.camera.__main__ import CameraConfig, build_scene
+    from simple_ocr.common.config import Env
+
+    def drawn(**env):
+        config = CameraConfig.from_env(Env({"CAMERA_NOISE": "0", "CAMERA_BACKGROUND": "180", "CAMERA_INK": "140", **env}))
+        return build_scene(config).frame_at(0.0)[0][:, :, 0]
+
+    lit = drawn(CAMERA_LIGHT_LOW="0.5")
+    assert abs(int(lit[5, 2]) - 180) <= 1 and abs(int(lit[5, -3]) - 90) <= 2  # light falls to half, left to right
+    assert lit[240].min() >= 140 * 0.5 - 1  # the ink darkens with it
+    level_rows = np.nonzero((drawn() < 160).any(axis=1))[0]
+    tilted_rows = np.nonzero((drawn(CAMERA_TILT_DEGREES="4") < 160).any(axis=1))[0]
+    assert 20 < np.ptp(level_rows) < 40 and 45 < np.ptp(tilted_rows) < 65  # 4° adds ~23 rows over the ~340 px line
+
+
+def test_a_look_the_camera_cannot_draw_is_refused(start_service, camera_env):
+    camera = start_service("camera", **{**camera_env, "CAMERA_INK": "200"})  # the default background
+    assert camera.process.wait(20) == 2
+    reason = camera.events("bad_configuration")[0]["reason"]
+    assert reason.startswith("ink and background are both grey 200: the text would be invisible (CAMERA_BACKGROUND=200")

@@ -1,4 +1,4 @@
-"""Confirmation reads: after a change, a line is kept once two reads agree (a single misread is not)."""
+"""Confirmation reads: after a change, a line is kept once two reads agree (a single misread is not, nor noise)."""
 
 from simple_ocr.processor.ocr import OcrResult
 from simple_ocr.processor.pipeline import CONFIRM_READS, confirm
@@ -23,8 +23,9 @@ def test_a_misread_is_outvoted_by_two_agreeing_reads():
     assert kept.text == "CAMKOR1 0042 SEOUL" and pending == []
 
 
-def test_without_agreement_the_most_confident_read_wins_after_the_last_try():
+def test_reads_that_never_agree_keep_nothing_however_sure():
     pending = []
-    for i, confidence in enumerate([70.0, 92.0, 60.0][:CONFIRM_READS]):
+    for i, confidence in enumerate([70.0, 99.0, 60.0][:CONFIRM_READS]):
         kept, pending = confirm(pending, read("TEXT %d" % i, confidence))
-    assert kept == read("TEXT 1", 92.0) and pending == []
+        assert kept is None
+    assert pending == []  # decided: the change is done with, nothing to store

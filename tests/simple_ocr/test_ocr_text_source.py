@@ -1,4 +1,6 @@
 import pytest
+import string
+
 from simple_ocr.camera.text_source import PLACES, PLATE_LETTERS, make_text_source
 
 
@@ -20,6 +22,15 @@ def test_random_lines_are_a_function_of_seed_and_index():
         assert set(code) <= set(PLATE_LETTERS) and 2 <= len(code) <= 3
         assert number.isdigit() and len(number) == 4
         assert place in PLACES
+
+
+def test_letters_lines_use_every_letter_i_o_and_q_included():
+    source = make_text_source("letters", "cam1", "POVO", seed=5)
+    codes = [source(i).split(" ")[0] for i in range(300)]
+    assert set("".join(codes)) == set(string.ascii_uppercase)
+    assert all(2 <= len(code) <= 3 for code in codes)
+    assert source(7) == make_text_source("letters", "cam1", "POVO", seed=5)(7)
+    assert not set("IOQ") & set("".join(make_text_source("random", "cam1", "POVO", 5)(i).split()[0] for i in range(300)))
 
 
 def test_file_source_cycles_through_non_empty_lines(tmp_path):

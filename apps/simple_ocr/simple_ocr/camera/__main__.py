@@ -10,7 +10,7 @@ from ..common.httpd import start_http_server, stop_http_server
 from ..common.lifecycle import stop_event_on_signals
 from ..common.logs import get_logger
 from .producer import FrameProducer
-from .render import DEFAULT_FONT, FrameRenderer
+from .render import BACKGROUND, DEFAULT_FONT, INK, FrameRenderer, Look
 from .scenes import TextScene, VideoLoop
 from .server import CameraApp, CameraHandler
 from .text_source import make_text_source
@@ -35,6 +35,7 @@ class CameraConfig:
     jpeg_quality: int
     video_path: str
     seed: int
+    look: Look
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> CameraConfig:
@@ -56,7 +57,29 @@ class CameraConfig:
             jpeg_quality=env.int("CAMERA_JPEG_QUALITY", 80, minimum=1),
             video_path=env.str("CAMERA_VIDEO", ""),
             seed=env.int("CAMERA_SEED", 1),
+            look=look_from_env(env),
         )
+
+
+LOOK_VARIABLES = {  # environment variable -> Look field
+    "CAMERA_BACKGROUND": "background", "CAMERA_INK": "ink", "CAMERA_TILT_DEGREES": "tilt_degrees",
+    "CAMERA_LIGHT_LOW": "light_low", "CAMERA_LIGHT_DIRECTION_DEGREES": "light_direction_degrees",
+}
+
+
+def look_from_env(env: Env) -> Look:
+    values = {
+        "background": env.int("CAMERA_BACKGROUND", BACKGROUND, minimum=0),
+        "ink": env.int("CAMERA_INK", INK, minimum=0),
+        "tilt_degrees": env.float("CAMERA_TILT_DEGREES", 0.0),
+        "light_low": env.float("CAMERA_LIGHT_LOW", 1.0),
+        "light_direction_degrees": env.float("CAMERA_LIGHT_DIRECTION_DEGREES", 0.0),
+    }
+    try:
+        return Look(**values)
+    except ValueError as error:
+        given = ", ".join(f"{name}={values[field]:g}" for name, field in LOOK_VARIABLES.items())
+        raise ConfigError(f"{error} ({given})") from None
 
 
 def build_scene(config: CameraConfig):
@@ -64,7 +87,7 @@ def build_scene(config: CameraConfig):
         return VideoLoop(config.video_path, config.width, config.height)
     source = make_text_source(config.text_source, config.camera_id, config.location, config.seed)
     renderer = FrameRenderer(
-        config.width, config.height, config.font_path, config.font_size, config.noise, config.seed
+        config.width, config.height, config.font_path, config.font_size, config.noise, config.seed, config.look
     )
     return TextScene(source, renderer, config.text_interval_s)
 

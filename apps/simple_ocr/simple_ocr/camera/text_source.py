@@ -36,15 +36,24 @@ def counter_source(camera_id: str, location: str) -> TextSource:
 PLATE_LETTERS = "".join(sorted(set(string.ascii_uppercase) - set("IOQ")))
 
 
-def random_source(seed: int) -> TextSource:
+def random_source(seed: int, letters: str = PLATE_LETTERS) -> TextSource:
     """`KX 7731 BUSAN`: a 2-3 letter code, a 4-digit number and a place, seeded per line."""
 
     def line(index: int) -> str:
         rng = random.Random(f"{seed}:{index}")
-        code = "".join(rng.choice(PLATE_LETTERS) for _ in range(rng.randint(2, 3)))
+        code = "".join(rng.choice(letters) for _ in range(rng.randint(2, 3)))
         return f"{code} {rng.randint(0, 9999):04d} {rng.choice(PLACES)}"
 
     return line
+
+
+def letters_source(seed: int) -> TextSource:
+    """`QIO 7731 BUSAN`: as `random`, but codes draw on every letter, I, O and Q included.
+
+    Those are the letters OCR confuses with digits and with each other (O/Q/0, I/1/T, J/I), so a
+    bench that must see them uses this source.
+    """
+    return random_source(seed, string.ascii_uppercase)
 
 
 def file_source(path: Path) -> TextSource:
@@ -60,11 +69,13 @@ def file_source(path: Path) -> TextSource:
 
 
 def make_text_source(spec: str, camera_id: str, location: str, seed: int) -> TextSource:
-    """Build a source from its spec: `counter`, `random` or `file:/path/to/lines.txt`."""
+    """Build a source from its spec: `counter`, `random`, `letters` or `file:/path/to/lines.txt`."""
     if spec == "counter":
         return counter_source(camera_id, location)
     if spec == "random":
         return random_source(seed)
+    if spec == "letters":
+        return letters_source(seed)
     if spec.startswith("file:"):
         return file_source(Path(spec.removeprefix("file:")))
-    raise ValueError(f"unknown text source {spec!r}: use counter, random or file:/path")
+    raise ValueError(f"unknown text source {spec!r}: use counter, random, letters or file:/path")

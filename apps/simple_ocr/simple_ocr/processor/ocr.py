@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,35 +16,136 @@ CROP_MARGIN = 12  # pixels of background kept around the text: tesseract reads w
 # Where Debian, Ubuntu and upstream's `make install` put the traineddata files.
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                  "/usr/share/tessdata", "/usr/local/share/tessdata")
+MIN_TEXT_CONTRAST = 16  # grey levels the ink (smoothed 5x5) must stand out of the evened-out scene to count
+BACKGROUND_WIDTH = 160  # the light is estimated on a copy shrunk to about this width (fast, and blind to strokes)
+BACKGROUND_WINDOW = 21  # median window on that copy: 1/8 of the frame's width, wider than a line's strokes
+NOISE_SIGMAS = 6  # a smoothed pixel is ink when it differs from the background by more than this many σ of noise
+MIN_INK_PIXELS = 40  # fewer ink pixels than this are specks, not a line
+MIN_TEXT_HEIGHT = 6  # pixels
+MAX_TEXT_HEIGHT_SHARE = 1 / 3  # ink taller than this share of the frame (once straightened) is a scene, not text
+MAX_DESKEW_DEGREES = 20.0  # a line turned further is not straightened (more likely not a line)
+# Ink closer than this is one block of text: letters, words (a space is 36 px at 150% size), lines of a sign.
+LINE_JOIN_SHARE = (1 / 8, 1 / 32)  # of the frame's width, height
+SMALL_TEXT_HEIGHT, READ_HEIGHT = 26, 34  # lines with fewer ink rows are scaled up towards READ_HEIGHT
+PAPER, INK_TARGET = 235, 55  # grey levels of the evened-out crop handed to tesseract
+NOISY_CONTRAST = 8  # ink/noise below this: the crop is smoothed before reading (96% exact at 35 levels, was 90%)
 
 
 @dataclass(frozen=True)
 class OcrResult:
     text: str
     confidence: float  # mean word confidence, 0..100; 0 when nothing was read
+    text_found: bool = True  # False: preprocessing found no plausible line and tesseract was not asked
 
 
-def preprocess(image: np.ndarray) -> np.ndarray:
-    """Grayscale, cropped to the text that an Otsu threshold of a smoothed copy finds; dark on light.
+NO_TEXT_FOUND = OcrResult("", 0.0, text_found=False)
 
-    Cropping leaves tesseract a small image: on a whole noisy frame it is slow and reads noise as
-    text. Smoothing only helps find the crop: tesseract gets the unsmoothed grey crop (blurred
-    strokes read worse: 146/150 noisy lines exact against 149/150 unsmoothed), and not the
-    thresholded one either: it binarises again by itself, and a hard threshold thins strokes.
+
+def preprocess(image: np.ndarray, min_contrast: float = MIN_TEXT_CONTRAST) -> np.ndarray | None:
+    """The line of text in `image`, evenly lit, straightened and cropped, dark on light; None if none.
+
+    A camera's light is rarely even, and one global threshold then splits the light instead of
+    finding the text (a frame whose light falls to 60% cropped to the whole frame, and tesseract
+    read noise for 0.5 s). So the light is estimated first, as a median over windows much wider
+    than a stroke on a shrunk copy, and subtracted: what remains is ink (dark or light) on zero.
+    Ink is what a smoothed copy of that shows beyond both `min_contrast` / 2 and NOISE_SIGMAS of
+    the frame's own noise, in the largest block of it; without enough of it, or with ink over a
+    third of the frame's height, there is no line to read (and no slow read of noise).
+    The line's slant (the main axis of its ink) is turned back before cropping: tesseract misread
+    22% of lines at 3°. Tesseract gets the evened, unsmoothed crop (it binarises by itself, and
+    blurred strokes read worse) unless the ink barely stands out of the noise; small text is
+    scaled up.
     """
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    _, binary = cv2.threshold(cv2.GaussianBlur(gray, (3, 3), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    if np.count_nonzero(binary) < binary.size / 2:  # light text on dark: make the ink dark
-        gray = cv2.bitwise_not(gray)
-        binary = cv2.bitwise_not(binary)
-    # Opening removes specks of noise that passed the threshold, so they do not widen the crop.
-    ink = cv2.morphologyEx(cv2.bitwise_not(binary), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    ys, xs = np.nonzero(ink)
-    if len(xs) == 0:
-        return gray
-    top, bottom = max(0, ys.min() - CROP_MARGIN), ys.max() + CROP_MARGIN + 1
-    left, right = max(0, xs.min() - CROP_MARGIN), xs.max() + CROP_MARGIN + 1
-    return gray[top:bottom, left:right]
+    signed = gray.astype(np.float32) - _light(gray)  # ink far from 0, background near 0
+    smooth = cv2.blur(signed, (5, 5))
+    noise = _sigma(smooth)
+    threshold = max(min_contrast / 2, NOISE_SIGMAS * noise)
+    dark, light = smooth < -threshold, smooth > threshold
+    if np.count_nonzero(light) > np.count_nonzero(dark):  # light text on a dark scene
+        signed, smooth, ink = -signed, -smooth, light
+    else:
+        ink = dark
+    ink = _main_block(cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)))
+    points = cv2.findNonZero(ink)
+    if points is None or len(points) < MIN_INK_PIXELS:
+        return None
+    points = points.reshape(-1, 2)
+    contrast = -float(np.percentile(smooth[points[:, 1], points[:, 0]], 10))  # how far the ink stands out
+    left, top, width, height = cv2.boundingRect(points)
+    if contrast < min_contrast or height < MIN_TEXT_HEIGHT:
+        return None
+    pad = CROP_MARGIN + width // 6  # room for the corners a turn brings in
+    top, left = max(0, top - pad), max(0, left - pad)
+    region = np.s_[top:top + height + 2 * pad, left:left + width + 2 * pad]
+    # Evened out: background at PAPER, ink at about INK_TARGET, whatever the light was.
+    evened = np.clip(PAPER + signed[region] * ((PAPER - INK_TARGET) / contrast), 0, 255).astype(np.uint8)
+    crop, ink = _straight(evened, ink[region], points - (left, top))
+    left, top, width, height = cv2.boundingRect(ink)
+    if height == 0 or height > MAX_TEXT_HEIGHT_SHARE * gray.shape[0]:
+        return None  # boxes, circles and lines all over a scene: tesseract would read them as noise
+    crop = crop[max(0, top - CROP_MARGIN):top + height + CROP_MARGIN,
+                max(0, left - CROP_MARGIN):left + width + CROP_MARGIN]
+    if contrast < NOISY_CONTRAST * _sigma(signed):
+        crop = cv2.GaussianBlur(crop, (0, 0), 1.2)
+    if height < SMALL_TEXT_HEIGHT:  # tesseract misreads small capitals (I as T: 7 of 200 lines at 24 px)
+        scale = min(2.0, READ_HEIGHT / height)
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    return crop
+
+
+def _sigma(signed: np.ndarray) -> float:
+    """σ of the noise around 0 (median absolute deviation of every 4th pixel; the text is too few to count)."""
+    return 1.4826 * float(np.median(np.abs(signed[::4, ::4])))
+
+
+def _main_block(ink: np.ndarray) -> np.ndarray:
+    """The ink of the largest block of text (ink joined across letter, word and line gaps).
+
+    Specks, an edge of the scene or a smudge far from the text then do not stretch the crop.
+    Blocks are found on a copy shrunk like the light's (a tenth of the work).
+    """
+    height, width = ink.shape
+    factor = max(1, width // BACKGROUND_WIDTH)
+    small_size = (max(1, width // factor), max(1, height // factor))
+    amount = cv2.resize(ink.astype(np.float32), small_size, interpolation=cv2.INTER_AREA)  # ink share per cell
+    join = (max(1, round(small_size[0] * LINE_JOIN_SHARE[0])), max(1, round(small_size[1] * LINE_JOIN_SHARE[1])))
+    joined = cv2.dilate((amount > 0).astype(np.uint8), np.ones((join[1], join[0]), np.uint8))
+    count, labels = cv2.connectedComponents(joined, connectivity=8)
+    if count <= 2:  # background and at most one block
+        return ink
+    ink_per_block = np.bincount(labels.ravel(), weights=amount.ravel(), minlength=count)
+    ink_per_block[0] = 0
+    block = (labels == int(np.argmax(ink_per_block))).astype(np.uint8)
+    block = cv2.dilate(block, np.ones((3, 3), np.uint8))  # cells the shrinking split at the block's edge
+    return ink & cv2.resize(block, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def _light(gray: np.ndarray) -> np.ndarray:
+    """The scene's brightness without the text: a wide median of a shrunk copy, grown back."""
+    height, width = gray.shape
+    factor = max(1, width // BACKGROUND_WIDTH)
+    small = cv2.resize(gray, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
+    window = min(BACKGROUND_WINDOW, (min(small.shape) - 1) | 1)
+    if window >= 3:
+        small = cv2.medianBlur(small, window)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+
+
+def _straight(image: np.ndarray, ink: np.ndarray, points: np.ndarray):
+    """`image` and its ink mask turned so that the line of ink `points` (x, y) is level."""
+    points = points.astype(np.float32)
+    centre = points.mean(axis=0)
+    eigenvalues, eigenvectors = np.linalg.eigh(np.cov((points - centre).T))
+    x, y = eigenvectors[:, 1]  # the main axis of the ink
+    degrees = math.degrees(math.atan2(y, x))
+    degrees = (degrees + 90) % 180 - 90  # the axis has no direction: -90..90
+    if not 0.3 <= abs(degrees) <= MAX_DESKEW_DEGREES or eigenvalues[1] < 4 * eigenvalues[0]:
+        return image, ink  # level already, or not a line (a blob has no main axis)
+    turn = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), degrees, 1.0)
+    size = (image.shape[1], image.shape[0])
+    return (cv2.warpAffine(image, turn, size, flags=cv2.INTER_LINEAR, borderValue=PAPER),
+            cv2.warpAffine(ink, turn, size, flags=cv2.INTER_NEAREST, borderValue=0))
 
 
 class Tesseract:
@@ -118,3 +220,18 @@ class BestOfViews:
         """The second view: the same height, SQUEEZE of the width."""
         height, width = image.shape[:2]
         return cv2.resize(image, (max(1, round(width * cls.SQUEEZE)), height), interpolation=cv2.INTER_AREA)
+
+
+class LineReader:
+    """Frame to text, the Processor's way: `preprocess`, then BestOfViews of the crop.
+
+    A frame without a plausible line gives NO_TEXT_FOUND without asking tesseract.
+    """
+
+    def __init__(self, read: Callable[[np.ndarray], OcrResult], min_contrast: float = MIN_TEXT_CONTRAST) -> None:
+        self.read_crop = BestOfViews(read)
+        self.min_contrast = min_contrast
+
+    def __call__(self, image: np.ndarray) -> OcrResult:
+        crop = preprocess(image, self.min_contrast)
+        return NO_TEXT_FOUND if crop is None else self.read_crop(crop)

@@ -2,7 +2,11 @@
 
 With change detection a line would be read once, so one misread would stand for the whole line.
 After a change the loop therefore reads frames until two reads agree, at most CONFIRM_READS of
-them (then the most confident read wins): about two OCR calls per line instead of one per frame.
+them: about two OCR calls per line instead of one per frame. Reads that never agree are not
+stored: over 840 lines of bench/ocr_robustness_bench.py under seven conditions every line got two
+agreeing reads within three, and over 150 scenes of shapes no two reads of noise ever agreed.
+A read less sure than `min_confidence` is not stored either: tesseract reading shapes or noise is
+mostly unsure (confidence 0-75), a line it reads right is not (80-96).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ class OcrPipeline:
     def __init__(
         self, camera: str, frames: LatestFrame, detector: ChangeDetector | None,
         recognize: Callable[[np.ndarray], OcrResult], submit: Callable[[TextRecord], None],
-        stats: ProcessorStats, log: EventLogger, stop: threading.Event,
+        stats: ProcessorStats, log: EventLogger, stop: threading.Event, min_confidence: float = 0.0,
     ) -> None:
         self.camera = camera
         self.frames = frames
@@ -36,6 +40,7 @@ class OcrPipeline:
         self.stats = stats
         self.log = log
         self.stop = stop
+        self.min_confidence = min_confidence
         self.thread = threading.Thread(target=self._run, name="ocr-pipeline", daemon=True)
 
     def _run(self) -> None:
@@ -67,12 +72,21 @@ class OcrPipeline:
                 self.log.error("ocr_failed", frame=frame.number, reason=f"{type(error).__name__}: {error}")
                 self.stop.wait(1.0)
                 continue
+            if not result.text_found:
+                self.stats.add("frames_without_text")
             if self.detector is not None:
                 result, reads = confirm(reads, result)
                 if result is None:
+                    if not reads:  # CONFIRM_READS reads, no two alike
+                        self.stats.add("texts_unconfirmed")
                     continue
             # One record per change of text: a camera showing the same line sends it once.
             if not result.text or result.text == last_text:
+                continue
+            if result.confidence < self.min_confidence:
+                self.stats.add("texts_below_floor")
+                self.log.info("text_unsure", frame=frame.number, text=result.text[:80],
+                              confidence=round(result.confidence, 1), min_confidence=self.min_confidence)
                 continue
             last_text = result.text
             self.stats.add("texts_read")
@@ -89,13 +103,14 @@ class OcrPipeline:
 
 
 def confirm(reads: list[OcrResult], result: OcrResult) -> tuple[OcrResult | None, list[OcrResult]]:
-    """The read to keep once two reads of a change agree (or CONFIRM_READS were made), else None.
+    """The read to keep once two reads of a change agree, else None.
 
-    Returns it with the reads still pending ([] once decided).
+    Returns it with the reads still pending: [] once decided, which is also the case, with None,
+    after CONFIRM_READS reads that all differ (a scene tesseract reads differently every time).
     """
     if any(r.text == result.text for r in reads):
         return result, []
     reads = reads + [result]
     if len(reads) >= CONFIRM_READS:
-        return max(reads, key=lambda r: r.confidence), []
+        return None, []
     return None, reads

@@ -13,6 +13,9 @@ class ProcessorStats:
         "frames_dropped_busy",  # replaced by a newer frame while OCR was busy
         "frames_unchanged",  # skipped by change detection: OCR calls avoided
         "ocr_calls",
+        "frames_without_text",  # no plausible line found: tesseract not asked, nothing stored
+        "texts_below_floor",  # read less sure than OCR_MIN_CONFIDENCE: not stored
+        "texts_unconfirmed",  # a change whose reads never agreed: nothing stored
         "texts_read",  # OCR results that differ from the previous text: records written
         "records_stored",  # confirmed by the Repository
         "records_dropped",  # pushed out of the full disk buffer
