@@ -60,7 +60,8 @@ def counter(text):
 
 def assert_nothing_lost(lab, contiguous_since=None, attempts=120):
     """Every text the Processor read is stored exactly once (waiting, bounded, for its buffer to drain);
-    with contiguous_since, the counters stored after that time have no gap (the Processor ran throughout)."""
+    with contiguous_since, the counters stored after that time are in order with no run of lost ones (the
+    Processor ran throughout)."""
     for _ in range(attempts):
         stored, read = stream(lab), reads(lab)
         if set(read) <= set(stored):
@@ -71,8 +72,11 @@ def assert_nothing_lost(lab, contiguous_since=None, attempts=120):
     missing = sorted(set(read) - set(stored))
     assert not missing, "read but never stored: %s" % missing[:5]
     if contiguous_since is not None:
+        # The camera's counters stored since then go up in order; a counter missing alone is a line OCR did not
+        # read for sure (the Processor stores no unsure read), a run of three or more would be texts lost.
         numbers = [counter(t) for at, t in stored if at >= contiguous_since and counter(t) is not None]
-        gaps = [(a, b) for a, b in zip(numbers, numbers[1:]) if b != a + 1]
+        assert numbers == sorted(numbers), "stored out of order: %s" % numbers
+        gaps = [(a, b) for a, b in zip(numbers, numbers[1:]) if b - a > 3]
         assert not gaps, "counters missing between %s" % gaps
     return stored
 
