@@ -39,6 +39,7 @@ class Bench:
     def __init__(self, w3, reb):
         self.w3, self.reb = w3, reb
         self.f = reb.functions
+        self.orders = 0
 
     def gas(self, fn, sender, value=0):
         h = fn.transact({"from": sender, "value": value, "gas": GAS})
@@ -51,8 +52,11 @@ class Bench:
         self.w3.provider.make_request("evm_mine", [])
 
     def new_reservation(self, offer_id, buyer, hours=2):
-        price = self.f.getOffer(offer_id).call()[1]
-        rc, gas = self.gas(self.f.reserve(offer_id, hours, b"\x11" * 32), buyer, value=price * hours)
+        offer = self.f.getOffer(offer_id).call()
+        price, terms = offer[1], offer[-1]
+        self.orders += 1
+        order = self.orders.to_bytes(32, "big")  # the buyer's order reference, one per order
+        rc, gas = self.gas(self.f.reserve(offer_id, hours, b"\x11" * 32, terms, order), buyer, value=price * hours)
         rid = self.reb.events.ReservationRequested().process_receipt(rc)[0].args.reservationId
         return rid, gas
 
@@ -143,10 +147,14 @@ def main():
     after_withdraw = steady["reserve"] + steady["accept"] + first["release"]
     why = (
         "\nWhere the gas goes:\n\n"
-        "- publishOffer writes 8 fresh storage slots (2 packed numeric slots, nodeId, region, "
-        "location, architecture, devices, and the seller's nodeId index): ~8 x 22,100 gas before "
-        "the 21,000 base and the calldata, so it cannot meet 150k while the descriptive strings "
-        "live in storage.\n"
+        "- publishOffer writes 4 fresh storage slots (seller+price, the packed numbers and state, "
+        "the terms hash, the seller's nodeId index): ~4 x 22,100 gas, plus the 21,000 base, the "
+        "calldata and the OfferPublished event that carries the descriptive strings (node id, "
+        "region, location, architecture, devices) for the market index. Before REB v2 the strings "
+        "were stored too (8 fresh slots, 235,622 gas).\n"
+        "- reserve stores two slots of the reservation and the buyer's order reference; the buyer's "
+        "key, and at accept the access endpoint and host-key fingerprint, are in events only, so "
+        "release deletes nothing and its cost does not depend on the endpoint's length.\n"
         "- release credits two `owed` balances; the first credit of each is a zero -> non-zero "
         "store (~20k more each), which is what separates the two reserve + accept + release "
         "totals. Pull payments reset a balance to zero on withdraw, so a rental whose seller "

@@ -1,7 +1,23 @@
+import os
+
 import pytest
 from web3 import EthereumTesterProvider, Web3
 
 from tests.support.chain import Anvil
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reb_index_dir(tmp_path_factory):
+    """The REB market index of this test session in its own directory (not the user's ~/.cache), inherited by
+    the playbooks and inventories the tests run."""
+    path = str(tmp_path_factory.mktemp("reb-index"))
+    old = os.environ.get("DECENTER_REB_INDEX_DIR")
+    os.environ["DECENTER_REB_INDEX_DIR"] = path
+    yield path
+    if old is None:
+        os.environ.pop("DECENTER_REB_INDEX_DIR", None)
+    else:
+        os.environ["DECENTER_REB_INDEX_DIR"] = old
 
 
 @pytest.fixture(scope="session")

@@ -1,21 +1,20 @@
-"""The market and the buyer's reservations, read from the chain through the shared REB client.
+"""The market and the buyer's reservations, read through the shared REB client and its market index.
 
-Offers are read once per block (every REB change is a transaction, so a new block is the only way
-they change) and kept in memory; pages, sorting and filters are then served without the chain.
+The market index (module_utils/reb_index) follows the REB's events: after a new block only that
+block's logs are read (a few JSON-RPC calls whatever the market's size). The open offers are then
+kept in memory per block; pages, sorting and filters are served without the chain.
 """
+import itertools
 import threading
 import time
 from decimal import Decimal
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
-from ansible_collections.decenter.fog.plugins.module_utils.reb_market import offer_matches
+from ansible_collections.decenter.fog.plugins.module_utils.reb_index import public_offer
+from ansible_collections.decenter.fog.plugins.module_utils.reb_market import matcher, offer_matches
 
-SORT_KEYS = {
-    "price": lambda o: o["price_per_hour"], "cpu": lambda o: o["cpu_millicores"],
-    "memory": lambda o: o["memory_mib"], "storage": lambda o: o["storage_gib"],
-    "region": lambda o: o["region"], "tier": lambda o: o["tier"], "id": lambda o: o["id"],
-}
+from .open_offers import SORT_KEYS, OpenOffers
+
 MAX_PER_PAGE = 200
 WEI_PER_ETH = Decimal(10) ** 18
 ENDED = ("rejected", "cancelled", "expired", "released", "settled")
@@ -63,10 +62,21 @@ def parse_query(params):
         "min_cpu_millicores": whole(params, "min_cpu", unit="millicores,"),
         "min_memory_mib": whole(params, "min_memory", unit="MiB,"),
         "max_price_per_hour": whole(params, "max_price", unit="wei per hour,"),
+        "sellers": sellers(params.get("sellers")),
         "state": "open",
     }
     return dict(filters=filters, sort=sort, order=order, page=whole(params, "page", 1, default=1),
                 per_page=whole(params, "per_page", 1, MAX_PER_PAGE, default=25))
+
+
+def sellers(text):
+    """Trusted seller addresses from a comma separated query parameter, or None."""
+    items = [s.strip() for s in (text or "").split(",") if s.strip()]
+    for item in items:
+        if len(item) != 42 or not item.startswith("0x") or any(c not in "0123456789abcdefABCDEF" for c in item[2:]):
+            raise BadInput("sellers=%r is not valid: give seller addresses (0x and 40 hex digits), comma separated."
+                           % item[:60])
+    return items or None
 
 
 class Market:
@@ -75,56 +85,56 @@ class Market:
         self.buyer = buyer
         self._lock = threading.Lock()
         self._block = None
-        self._offers = []
-        self._by_id = {}
-        self._facets = {}
+        self._index = None
+        self._open = OpenOffers()
         self._now = 0
 
     def client(self):
         return get_client(self.params)
 
     def refresh(self):
-        """Offers as of the latest block (re-read only when a block was mined since)."""
+        """Open offers as of the latest block (the index reads only the blocks mined since the last call, the
+        sorted lists move only the offers that changed). The records are the index's, shared read-only:
+        copies are made for the page only."""
         with self._lock:
-            client = self.client()
-            block = client.w3.eth.get_block("latest")
-            if block["number"] != self._block:
-                offers = client.offers()
-                self._by_id = dict((o["id"], o) for o in offers)
-                self._offers = offers
-                open_offers = [o for o in offers if o["state"] == "open"]
-                self._facets = {
-                    "regions": sorted(set(o["region"] for o in open_offers)),
-                    "device_kinds": sorted(set(d["kind"] for o in open_offers for d in o["devices"])),
-                }
-                self._block = block["number"]
-            self._now = max(block["timestamp"], int(time.time()))
-            return self._offers
+            index = self._index = self.client().market()
+            self._open.sync(index)
+            self._block = index.block
+            self._now = max(index.block_time, int(time.time()))
+            return self._open
 
     def offer(self, offer_id):
         self.refresh()
-        offer = self._by_id.get(offer_id)
+        offer = self._index.offer(offer_id)
         if offer is None:
             raise NotFound("offer %d does not exist on this REB (%d offers); pick one from the market."
-                           % (offer_id, len(self._offers)))
+                           % (offer_id, len(self._index.offers)))
         return offer
 
     def query(self, q, unmet=()):
-        offers = self.refresh()
-        hits = [o for o in offers if offer_matches(o, q["filters"])]
-        hits.sort(key=SORT_KEYS[q["sort"]], reverse=q["order"] == "desc")
-        total = len(hits)
-        pages = max(1, -(-total // q["per_page"]))
-        page = min(q["page"], pages)
-        first = (page - 1) * q["per_page"]
-        rows = [self.offer_view(o, unmet) for o in hits[first:first + q["per_page"]]]
-        return dict(total=total, page=page, pages=pages, per_page=q["per_page"], sort=q["sort"], order=q["order"],
-                    offers=rows, facets=self._facets, block=self._block)
+        open_offers = self.refresh()
+        with self._lock:
+            ordered = open_offers.ordered(q["sort"], q["order"])
+            filters = dict((k, v) for k, v in q["filters"].items() if v not in (None, "", []) and k != "state")
+            if filters:  # one pass over the sorted offers with a predicate of the set filters only
+                wanted = matcher(dict(filters, state="open"))
+                hits = [o for o in ordered if wanted(o)]
+                total = len(hits)
+            else:  # the whole open market: its size is known, only the page is read
+                hits, total = None, open_offers.count()
+            pages = max(1, -(-total // q["per_page"]))
+            page = min(q["page"], pages)
+            first = (page - 1) * q["per_page"]
+            chosen = hits[first:first + q["per_page"]] if hits is not None else \
+                list(itertools.islice(ordered, first, first + q["per_page"]))
+            rows = [self.offer_view(o, unmet) for o in chosen]
+            return dict(total=total, page=page, pages=pages, per_page=q["per_page"], sort=q["sort"],
+                        order=q["order"], offers=rows, facets=open_offers.facets(), block=self._block)
 
     def offer_view(self, offer, unmet=()):
         """An offer for the page: prices as decimal strings (wei exceed JS numbers), display strings, and the
         microservices whose unmet requirement it meets."""
-        view = dict(offer)
+        view = public_offer(offer, self._index.providers) if "history" in offer else dict(offer)
         view["price_per_hour"] = str(offer["price_per_hour"])
         view["price_eth"] = eth(offer["price_per_hour"])
         view["meets"] = [u["microservice"] for u in unmet if offer_matches(offer, dict(u["offer_filters"],
@@ -133,22 +143,24 @@ class Market:
 
     def matching(self, filters, limit=5):
         """Open offers meeting an unmet requirement's filters, cheapest first."""
-        offers = self.refresh()
-        hits = sorted((o for o in offers if offer_matches(o, dict(filters, state="open"))),
-                      key=lambda o: (o["price_per_hour"], o["id"]))
-        return len(hits), [o["id"] for o in hits[:limit]]
+        open_offers = self.refresh()
+        with self._lock:
+            wanted = matcher(dict(filters, state="open"))
+            hits = [o["id"] for o in open_offers.ordered("price", "asc") if wanted(o)]
+        return len(hits), hits[:limit]
 
     def reservations(self):
         """The buyer's reservations, newest first, with time left and cost so far."""
         self.refresh()
         client = self.client()
         with self._lock:
-            mine = [r for r in client.reservations() if r["buyer"].lower() == self.buyer.lower()]
+            buyer = self.buyer.lower()
+            mine = client.reservations([i for i, r in self._index.reservations.items() if r["buyer"].lower() == buyer])
             released = self._released_shares(client, [r["id"] for r in mine if r["state"] == "released"])
         now = self._now
         rows = []
         for r in sorted(mine, key=lambda r: -r["id"]):
-            offer = self._by_id.get(r["offer_id"], {})
+            offer = self._index.offers.get(r["offer_id"], {})
             rows.append(dict(
                 id=r["id"], offer_id=r["offer_id"], state=r["state"], hours=r["hours"],
                 node_id=offer.get("node_id", ""), region=offer.get("region", ""),
@@ -167,15 +179,8 @@ class Market:
                        % (reservation_id, self.buyer))
 
     def _released_shares(self, client, ids):
-        """What the seller was paid for each released reservation (from ReservationReleased events)."""
-        if not ids:
-            return {}
-        try:
-            logs = client.contract.events.ReservationReleased().get_logs(from_block=0)
-        except Exception as e:  # reads are best effort here: the state is still shown
-            raise RebError("reading the REB's release events failed: %s" % str(e)[:200])
-        return dict((e["args"]["reservationId"], e["args"]["toSeller"]) for e in logs
-                    if e["args"]["reservationId"] in ids)
+        """What the seller was paid for each released reservation (the index keeps ReservationReleased's share)."""
+        return dict((i, self._index.reservations[i].get("to_seller", 0)) for i in ids)
 
 
 def _time_left(r, now):

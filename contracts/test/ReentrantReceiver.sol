@@ -44,8 +44,12 @@ contract ReentrantReceiver {
 
     // ------------------------------------------------------------------ buyer side
 
-    function reserve(uint256 offerId, uint256 hoursBooked, bytes32 buyerKey) external payable returns (uint256) {
-        return reb.reserve{value: msg.value}(offerId, hoursBooked, buyerKey);
+    function reserve(uint256 offerId, uint256 hoursBooked, bytes32 buyerKey, bytes32 termsHash, bytes32 orderRef)
+        external
+        payable
+        returns (uint256)
+    {
+        return reb.reserve{value: msg.value}(offerId, hoursBooked, buyerKey, termsHash, orderRef);
     }
 
     function cancel(uint256 reservationId) external {
@@ -84,7 +88,8 @@ contract ReentrantReceiver {
         if (mode == Mode.Quiet) return;
         if (mode == Mode.Reserve) {
             reentryAttempts += 1;
-            try reb.reserve{value: msg.value}(reenterOfferId, reenterHours, bytes32(uint256(1))) {
+            bytes32 terms = reb.getOffer(reenterOfferId).termsHash;
+            try reb.reserve{value: msg.value}(reenterOfferId, reenterHours, bytes32(uint256(1)), terms, keccak256("reentry")) {
                 reentrySuccesses += 1;
             } catch (bytes memory err) {
                 lastReentryError = err;

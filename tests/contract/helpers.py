@@ -13,7 +13,8 @@ import subprocess
 from pathlib import Path
 
 from eth_abi import decode as abi_decode
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_abi import encode as abi_encode
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from web3.exceptions import ContractLogicError
 
 from eth_tester.exceptions import TransactionFailed
@@ -145,6 +146,17 @@ def spec_dict(t):
     return dict(zip(SPEC_FIELDS, t))
 
 
+SPEC_TYPE = "(string,string,uint8,string,uint32,uint32,uint32,string,string,uint96,uint16,uint16,uint40,uint40)"
+
+
+def terms_hash(spec_tuple):
+    """keccak256(abi.encode(spec)), as the REB stores it for an offer (bytes32)."""
+    return keccak(abi_encode([SPEC_TYPE], [tuple(spec_tuple)]))
+
+
+STRING_FIELDS = ("nodeId", "region", "location", "architecture", "devices")
+V2_EVENT_ARGS = ("terms", "termsHash", "buyerKey", "orderRef")
+
 KEY = bytes.fromhex("11" * 32)   # a buyer's Ed25519 public key (any non-zero 32 bytes)
 FP = bytes.fromhex("22" * 32)    # SHA-256 host-key fingerprint
 ENDPOINT = "203.0.113.20:22"
@@ -169,6 +181,10 @@ class Chain:
         self.art = artifact()
         self.errors = error_table(self.art["abi"])
         self.reb = None
+        # What the REB v2 keeps in events only, as the receipts of self.tx told it (no get_logs: py-evm's
+        # is slow): offer id -> its current strings; reservation id -> buyer key / access details.
+        self.terms = {}
+        self.res_events = {}
 
     # -- deployment ---------------------------------------------------------------
     def deploy(self, accept_window=WINDOW):
@@ -207,7 +223,22 @@ class Chain:
             ok, out = self.simulate(fn, sender, value)  # best effort: the chain moved on by a block
             raise AssertionError("%s failed on chain (status 0); replayed one block later it %s" % (
                 fn.fn_name, "succeeds" if ok else "reverts with %s%r" % out))
+        if self.reb is not None:
+            self.remember(rc)
         return rc
+
+    def remember(self, rc):
+        """Record what the REB's events in this receipt say beyond its storage (see self.terms)."""
+        for name, args in self.events(rc, full=True):
+            if name in ("OfferPublished", "OfferUpdated"):
+                terms = args["terms"]
+                terms = dict(terms) if hasattr(terms, "keys") else spec_dict(tuple(terms))
+                self.terms[args["offerId"]] = dict((k, terms[k]) for k in STRING_FIELDS)
+            elif name == "ReservationRequested":
+                self.res_events[args["reservationId"]] = dict(buyerKey=args["buyerKey"], orderRef=args["orderRef"])
+            elif name == "ReservationAccepted":
+                self.res_events[args["reservationId"]].update(accessEndpoint=args["accessEndpoint"],
+                                                              hostKeyFingerprint=args["hostKeyFingerprint"])
 
     def revert(self, fn, sender, value=0, mine=True):
         """(name, args) of the custom error `fn` reverts with. With `mine`, the transaction is
@@ -226,8 +257,11 @@ class Chain:
         assert got == (name, tuple(args)), "expected %s%r, got %s%r" % (name, tuple(args), got[0], got[1])
 
     # -- reading ----------------------------------------------------------------------
-    def events(self, rc, contract=None):
-        """[(name, args)] of the REB's events in a receipt (decoded from the receipt's logs)."""
+    def events(self, rc, contract=None, full=False):
+        """[(name, args)] of the REB's events in a receipt (decoded from the receipt's logs).
+
+        Without `full`, the arguments REB v2 added (terms, hashes, key, order reference) are left out, so
+        that the v1 assertions still read as before; tests of those arguments ask for `full`."""
         contract = contract or self.reb
         by_topic = {}
         for item in contract.abi:
@@ -240,7 +274,10 @@ class Chain:
                 continue
             name = by_topic[bytes(log.topics[0])]
             ev = contract.events[name]().process_log(log)
-            out.append((name, dict(ev.args)))
+            args = dict(ev.args)
+            if not full and contract is self.reb:
+                args = dict((k, v) for k, v in args.items() if k not in V2_EVENT_ARGS)
+            out.append((name, args))
         return out
 
     def _struct(self, fn_name, value):
@@ -249,17 +286,35 @@ class Chain:
         return dict(zip(names, value))
 
     def offer(self, offer_id):
-        return self._struct("getOffer", self.reb.functions.getOffer(offer_id).call())
+        """The stored offer, with its strings from its latest OfferPublished/OfferUpdated event."""
+        return self._with_terms(self._struct("getOffer", self.reb.functions.getOffer(offer_id).call()), offer_id)
+
+    def _with_terms(self, o, offer_id):
+        o.update(self.terms.get(offer_id, {}))
+        return o
 
     def reservation(self, res_id):
-        return self._struct("getReservation", self.reb.functions.getReservation(res_id).call())
+        """The stored reservation, with the buyer key and access details of its events while it is live
+        (REB v1 stored them and cleared them when the reservation ended)."""
+        return self._with_keys(self._struct("getReservation", self.reb.functions.getReservation(res_id).call()),
+                               res_id)
+
+    def _with_keys(self, r, res_id):
+        seen = self.res_events.get(res_id, {}) if r["state"] in LIVE else {}
+        r["buyerKey"] = seen.get("buyerKey", ZERO32)
+        r["accessEndpoint"] = seen.get("accessEndpoint", "")
+        r["hostKeyFingerprint"] = seen.get("hostKeyFingerprint", ZERO32)
+        return r
 
     def offers(self, first, count):
-        return [self._struct("getOffer", o) for o in self.reb.functions.getOffers(first, count).call()]
+        start = max(first, 1)
+        return [self._with_terms(self._struct("getOffer", o), start + i)
+                for i, o in enumerate(self.reb.functions.getOffers(first, count).call())]
 
     def reservations(self, first, count):
-        return [self._struct("getReservation", r)
-                for r in self.reb.functions.getReservations(first, count).call()]
+        start = max(first, 1)
+        return [self._with_keys(self._struct("getReservation", r), start + i)
+                for i, r in enumerate(self.reb.functions.getReservations(first, count).call())]
 
     def owed(self, addr):
         return self.reb.functions.owed(addr).call()
@@ -313,11 +368,23 @@ class Chain:
         ev = [a for n, a in self.events(rc) if n == "OfferPublished"]
         return ev[0]["offerId"], rc
 
+    def order(self):
+        """A fresh order reference (the buyer's own, one per reserve)."""
+        self._orders = getattr(self, "_orders", 0) + 1
+        return self._orders.to_bytes(32, "big")
+
+    def reserve_fn(self, offer_id, hours=2, key=KEY, terms=None, order=None):
+        """reserve(...) bound to the offer's current terms and a fresh order reference unless given."""
+        if terms is None:
+            terms = self.offer(offer_id)["termsHash"] if offer_id and offer_id <= self.reb.functions.offerCount().call() \
+                else b"\0" * 32
+        return self.reb.functions.reserve(offer_id, hours, key, terms, order or self.order())
+
     def reserve(self, offer_id, hours=2, who=None, key=KEY, value=None):
         who = who or self.buyer
         if value is None:
             value = self.offer(offer_id)["pricePerHour"] * hours
-        rc = self.tx(self.reb.functions.reserve(offer_id, hours, key), who, value=value)
+        rc = self.tx(self.reserve_fn(offer_id, hours, key), who, value=value)
         ev = [a for n, a in self.events(rc) if n == "ReservationRequested"]
         return ev[0]["reservationId"], rc
 

@@ -15,7 +15,7 @@ def _selector(w3, sig):
 
 
 def _assert_balance_invariant(c, actors):
-    live = sum(r["escrow"] for r in c.reservations(1, 5000) if r["state"] in LIVE)
+    live = sum(r["escrow"] for r in c.reservations(1, 300) if r["state"] in LIVE)
     assert c.balance(c.reb.address) == live + sum(c.owed(a) for a in actors)
 
 
@@ -29,7 +29,7 @@ def attacker(chain, receiver_artifact):
 def _owed_as_buyer(c, atk, hours=2):
     """The attacker reserves the seller's offer 1 and the seller rejects: it is owed the escrow."""
     c.publish(nodeId="seoul-keti", pricePerHour=PRICE)
-    rc = c.tx(atk.functions.reserve(1, hours, KEY), c.stranger, value=hours * PRICE)
+    rc = c.tx(atk.functions.reserve(1, hours, KEY, c.offer(1)["termsHash"], c.order()), c.stranger, value=hours * PRICE)
     assert c.events(rc)[0][1]["buyer"] == atk.address
     c.tx(c.reb.functions.reject(1), c.seller)
     assert c.owed(atk.address) == hours * PRICE

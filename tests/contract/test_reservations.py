@@ -18,13 +18,13 @@ def market(chain):
 def test_reserve(market):
     c, f = market, market.reb.functions
     before = c.balance(c.buyer)
-    rc = c.tx(f.reserve(1, 3, KEY), c.buyer, value=3 * PRICE)
+    rc = c.tx(c.reserve_fn(1, 3, KEY), c.buyer, value=3 * PRICE)
     t = c.block_time(rc)
     assert c.events(rc) == [("ReservationRequested", {
         "reservationId": 1, "offerId": 1, "buyer": c.buyer, "hoursBooked": 3, "escrow": 3 * PRICE})]
     r = c.reservation(1)
     assert r == {"buyer": c.buyer, "offerId": 1, "hoursBooked": 3, "state": ResState.REQUESTED,
-                 "escrow": 3 * PRICE, "requestedAt": t, "acceptedAt": 0, "endsAt": 0, "buyerKey": KEY,
+                 "requestedBlock": rc.blockNumber, "escrow": 3 * PRICE, "requestedAt": t, "acceptedAt": 0, "endsAt": 0, "buyerKey": KEY,
                  "hostKeyFingerprint": ZERO32, "accessEndpoint": ""}
     o = c.offer(1)
     assert (o["state"], o["activeReservation"]) == (OfferState.RESERVED, 1)
@@ -41,25 +41,25 @@ def test_reserve_validation(market):
     c, f = market, market.reb.functions
     b = c.buyer
     for bad in (0, 3):
-        c.expect(f.reserve(bad, 1, KEY), b, "OfferNotFound", bad, value=PRICE)
-    c.expect(f.reserve(1, 1, KEY), c.seller, "SelfDealing", 1, value=PRICE)
-    c.expect(f.reserve(1, 0, KEY), b, "HoursOutOfRange", 0, 1, 24, value=0)
-    c.expect(f.reserve(1, 25, KEY), b, "HoursOutOfRange", 25, 1, 24, value=25 * PRICE)
-    c.expect(f.reserve(1, 2 ** 255, KEY), b, "HoursOutOfRange", 2 ** 255, 1, 24, value=0)
-    c.expect(f.reserve(1, 2, KEY), b, "WrongPayment", 2 * PRICE, 2 * PRICE - 1, value=2 * PRICE - 1)
-    c.expect(f.reserve(1, 2, KEY), b, "WrongPayment", 2 * PRICE, 2 * PRICE + 1, value=2 * PRICE + 1)
-    c.expect(f.reserve(1, 2, KEY), b, "WrongPayment", 2 * PRICE, 0, value=0)
-    c.expect(f.reserve(1, 2, ZERO32), b, "EmptyKey", value=2 * PRICE)
+        c.expect(c.reserve_fn(bad, 1, KEY), b, "OfferNotFound", bad, value=PRICE)
+    c.expect(c.reserve_fn(1, 1, KEY), c.seller, "SelfDealing", 1, value=PRICE)
+    c.expect(c.reserve_fn(1, 0, KEY), b, "HoursOutOfRange", 0, 1, 24, value=0)
+    c.expect(c.reserve_fn(1, 25, KEY), b, "HoursOutOfRange", 25, 1, 24, value=25 * PRICE)
+    c.expect(c.reserve_fn(1, 2 ** 255, KEY), b, "HoursOutOfRange", 2 ** 255, 1, 24, value=0)
+    c.expect(c.reserve_fn(1, 2, KEY), b, "WrongPayment", 2 * PRICE, 2 * PRICE - 1, value=2 * PRICE - 1)
+    c.expect(c.reserve_fn(1, 2, KEY), b, "WrongPayment", 2 * PRICE, 2 * PRICE + 1, value=2 * PRICE + 1)
+    c.expect(c.reserve_fn(1, 2, KEY), b, "WrongPayment", 2 * PRICE, 0, value=0)
+    c.expect(c.reserve_fn(1, 2, ZERO32), b, "EmptyKey", value=2 * PRICE)
     assert c.balance(c.reb.address) == 0
     assert f.reservationCount().call() == 0
     assert c.offer(1)["state"] == OfferState.OPEN
     # minHours > 1
     c.tx(f.updateOffer(1, spec(nodeId="seoul-keti", pricePerHour=PRICE, minHours=2, maxHours=3)), c.seller)
-    c.expect(f.reserve(1, 1, KEY), b, "HoursOutOfRange", 1, 2, 3, value=PRICE)
-    c.expect(f.reserve(1, 4, KEY), b, "HoursOutOfRange", 4, 2, 3, value=4 * PRICE)
+    c.expect(c.reserve_fn(1, 1, KEY), b, "HoursOutOfRange", 1, 2, 3, value=PRICE)
+    c.expect(c.reserve_fn(1, 4, KEY), b, "HoursOutOfRange", 4, 2, 3, value=4 * PRICE)
     # only one live reservation per offer
     c.reserve(1, hours=2)
-    c.expect(f.reserve(1, 2, KEY), c.buyer2, "OfferNotOpen", 1, OfferState.RESERVED, value=2 * PRICE)
+    c.expect(c.reserve_fn(1, 2, KEY), c.buyer2, "OfferNotOpen", 1, OfferState.RESERVED, value=2 * PRICE)
     assert c.balance(c.reb.address) == 2 * PRICE
 
 
@@ -70,10 +70,10 @@ def test_reserve_outside_availability(market):
     c.tx(f.updateOffer(1, spec(nodeId="seoul-keti", pricePerHour=PRICE, availableFrom=frm, availableUntil=until)),
          c.seller)
     c.at(frm - 1)
-    c.expect(f.reserve(1, 1, KEY), c.buyer, "OutsideAvailability", 1, frm, until, value=PRICE)
+    c.expect(c.reserve_fn(1, 1, KEY), c.buyer, "OutsideAvailability", 1, frm, until, value=PRICE)
     c.at(frm + 1)
     # booked end after availableUntil
-    c.expect(f.reserve(1, 5, KEY), c.buyer, "OutsideAvailability", 1, frm, until, value=5 * PRICE, mine=False)
+    c.expect(c.reserve_fn(1, 5, KEY), c.buyer, "OutsideAvailability", 1, frm, until, value=5 * PRICE, mine=False)
     # exactly up to availableUntil is fine
     c.at(frm + HOUR)
     rid, rc = c.reserve(1, hours=4)
@@ -92,7 +92,7 @@ def test_reserve_at_available_from(market):
     # and an offer whose window is over takes no reservation
     c.tx(f.reject(rid), c.seller)
     c.at(frm + 10)
-    c.expect(f.reserve(1, 1, KEY), c.buyer, "OutsideAvailability", 1, frm, frm + HOUR, value=PRICE)
+    c.expect(c.reserve_fn(1, 1, KEY), c.buyer, "OutsideAvailability", 1, frm, frm + HOUR, value=PRICE)
 
 
 def test_accept(market):
@@ -104,7 +104,7 @@ def test_accept(market):
         "reservationId": rid, "accessEndpoint": ENDPOINT, "hostKeyFingerprint": FP})]
     r = c.reservation(rid)
     assert r == {"buyer": c.buyer, "offerId": 1, "hoursBooked": 3, "state": ResState.ACCEPTED,
-                 "escrow": 3 * PRICE, "requestedAt": c.block_time(rc0), "acceptedAt": t,
+                 "requestedBlock": rc0.blockNumber, "escrow": 3 * PRICE, "requestedAt": c.block_time(rc0), "acceptedAt": t,
                  "endsAt": t + 3 * HOUR, "buyerKey": KEY, "hostKeyFingerprint": FP,
                  "accessEndpoint": ENDPOINT}
     o = c.offer(1)

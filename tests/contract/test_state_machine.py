@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from web3 import EthereumTesterProvider, Web3
 
-from tests.contract.helpers import (HOUR, KEY, LIVE, WINDOW, Chain, OfferState, ResState, _abi_type,
+from tests.contract.helpers import (HOUR, KEY, LIVE, WINDOW, Chain, OfferState, ResState, _abi_type, terms_hash,
                                     ahead_of_the_clock, spec)
 
 STATS = collections.Counter()  # "function -> outcome": what the random walks exercised
@@ -70,8 +70,10 @@ class REBMachine(RuleBasedStateMachine):
         t = self.pending_time()
         rc = self.c.tx(fn, actor, value=value)
         assert self.c.block_time(rc) == t
-        if events is not None:
-            assert self.c.events(rc) == events
+        if events is not None:  # the arguments named in `events` (REB v2 events carry more: terms, hashes)
+            got = self.c.events(rc)
+            assert [(n, dict((k, a.get(k)) for k in e)) for (n, a), (_, e) in zip(got, events)] == events \
+                and len(got) == len(events), got
         return rc
 
     def any_res(self, state):
@@ -134,7 +136,8 @@ class REBMachine(RuleBasedStateMachine):
     @staticmethod
     def _offer_record(seller, node, p):
         return dict(seller=seller, node=node, state=OfferState.OPEN, active=0, price=p["pricePerHour"],
-                    min=p["minHours"], max=p["maxHours"], frm=p["availableFrom"], until=p["availableUntil"])
+                    min=p["minHours"], max=p["maxHours"], frm=p["availableFrom"], until=p["availableUntil"],
+                    terms=terms_hash(spec(nodeId=node, **p)))
 
     # ---------------------------------------------------------------------- steps
     def actions(self):
@@ -208,8 +211,17 @@ class REBMachine(RuleBasedStateMachine):
         o = self.m.offers.get(oid)
         actor = self.pick_actor(data, o and o["seller"])
         err = self._sellers_open_offer_error(oid, actor)
-        self.run(self.f.withdrawOffer(oid), actor, err, events=[("OfferWithdrawn", {"offerId": oid})])
+        waiting = None  # REB v2: a request waiting for an answer is rejected (refunded) by the withdrawal
+        if err is not None and err[0] == "OfferNotOpen" and o["state"] == OfferState.RESERVED \
+                and self.m.res[o["active"]]["state"] == ResState.REQUESTED:
+            err, waiting = None, o["active"]
+        events = [("OfferWithdrawn", {"offerId": oid})]
+        if waiting:
+            events.insert(0, ("ReservationRejected", {"reservationId": waiting}))
+        self.run(self.f.withdrawOffer(oid), actor, err, events=events)
         if err is None:
+            if waiting:
+                self._close(waiting, ResState.REJECTED, 0)
             o["state"] = OfferState.WITHDRAWN
             del self.m.node_of[(actor, o["node"])]
 
@@ -244,7 +256,7 @@ class REBMachine(RuleBasedStateMachine):
             err = ("WrongPayment", (price, value))
         else:
             err = None
-        self.run(self.f.reserve(oid, hours, KEY), actor, err, value=value, events=[(
+        self.run(self.c.reserve_fn(oid, hours, KEY), actor, err, value=value, events=[(
             "ReservationRequested",
             {"reservationId": rid, "offerId": oid, "buyer": actor, "hoursBooked": hours, "escrow": price})])
         if err is None:
@@ -442,9 +454,9 @@ class REBMachine(RuleBasedStateMachine):
         assert len(v["offers"]) == len(self.m.offers) and len(v["res"]) == len(self.m.res)
         for oid, o in enumerate(v["offers"], start=1):
             mo = self.m.offers[oid]
-            assert (o["seller"], o["nodeId"], o["state"], o["pricePerHour"], o["minHours"], o["maxHours"],
+            assert (o["seller"], o["termsHash"], o["state"], o["pricePerHour"], o["minHours"], o["maxHours"],
                     o["availableFrom"], o["availableUntil"]) == (
-                mo["seller"], mo["node"], mo["state"], mo["price"], mo["min"], mo["max"], mo["frm"], mo["until"])
+                mo["seller"], mo["terms"], mo["state"], mo["price"], mo["min"], mo["max"], mo["frm"], mo["until"])
         for rid, r in enumerate(v["res"], start=1):
             mr = self.m.res[rid]
             assert (r["buyer"], r["offerId"], r["hoursBooked"], r["state"], r["escrow"], r["requestedAt"],

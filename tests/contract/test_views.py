@@ -3,7 +3,7 @@ import pytest
 
 from tests.contract.helpers import KEY, WINDOW
 
-MAX_PAGE = 5000
+MAX_PAGE = 300
 
 
 def test_constants(chain):

@@ -39,9 +39,10 @@ class Market:
         return self.reb.functions.offerCount().call()
 
     def reserve(self, buyer, offer_id, hours=2):
-        price = self.reb.functions.getOffer(offer_id).call()[1]
+        offer = self.reb.functions.getOffer(offer_id).call()
         key = hashlib.sha256(b"buyer-key-%d" % offer_id).digest()
-        self.tx(self.reb.functions.reserve(offer_id, hours, key), buyer, value=price * hours)
+        order = hashlib.sha256(b"order-%d" % self.reb.functions.reservationCount().call()).digest()
+        self.tx(self.reb.functions.reserve(offer_id, hours, key, offer[-1], order), buyer, value=offer[1] * hours)
         return self.reb.functions.reservationCount().call()
 
     def accept(self, seller, reservation_id, endpoint, fingerprint):
@@ -58,7 +59,8 @@ class Market:
 
 def clean_env(**extra):
     """The environment of a user with only the repo's ansible.cfg: no DECENTER_* or ANSIBLE_* leaking in."""
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("DECENTER_", "ANSIBLE_")))
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("DECENTER_", "ANSIBLE_"))
+               or k == "DECENTER_REB_INDEX_DIR")  # the session's market index, not the user's
     env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                PATH="%s:%s" % (BIN, env.get("PATH", "/usr/bin:/bin")))
     env.update(dict((k, str(v)) for k, v in extra.items()))

@@ -58,7 +58,7 @@ def play(tasks, name="REB test play"):
 
 def clean_env(extra_env=None, callback="ansible.posix.json"):
     env = dict((k, v) for k, v in os.environ.items()
-               if not k.startswith(("DECENTER_REB_", "ANSIBLE_")))
+               if not k.startswith(("DECENTER_REB_", "ANSIBLE_")) or k == "DECENTER_REB_INDEX_DIR")
     env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK=callback, ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0", ANSIBLE_DEPRECATION_WARNINGS="0", PYTHONUNBUFFERED="1")
     env.update(extra_env or {})

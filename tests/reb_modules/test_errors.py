@@ -167,7 +167,7 @@ decenter.fog.reb_reservation:
   offer_id: "{{ offers['err-reserved'] }}"
   hours: 2
   buyer_public_key: "{{ buyer_public_key }}"
-""", r"offer {err-reserved} is already reserved by another buyer \(reservation {r:err-reserved}\)"),
+""", r"offer {err-reserved} is already reserved \(reservation {r:err-reserved} of another buyer\)"),
     ("reserve a withdrawn offer", """
 decenter.fog.reb_reservation:
   private_key: "{{ key_c }}"
@@ -184,12 +184,13 @@ decenter.fog.reb_reservation:
   hours: 2
   buyer_public_key: "{{ buyer_public_key }}"
 """, r"offer 999 does not exist on this REB"),
-    ("withdraw a reserved offer", """
+    ("withdraw a rented offer", """
 decenter.fog.reb_offer:
   private_key: "{{ key_b }}"
-  node_id: err-reserved
+  node_id: err-accepted
   state: absent
-""", r"offer {err-reserved} \(err-reserved\) is reserved: it can be withdrawn only when no reservation holds it"),
+""", r"offer {err-accepted} \(err-accepted\) is rented \(reservation {r:err-accepted} is accepted\): it can be "
+     r"withdrawn when that rental ends"),
     ("update a reserved offer", offer_task("key_b", "err-accepted", "  max_hours: 10\n", price=5000),
      r"offer {err-accepted} \(err-accepted\) is reserved: it cannot be updated until its reservation ends "
      r"\(fields that would change: price_per_hour\)"),

@@ -186,7 +186,9 @@ def test_offer_info_returns_the_offer_as_published(market, reb):
         "region": "SEOUL-KETI", "tier": 0, "location": SEONGNAM, "cpu_millicores": 4000, "memory_mib": 8192,
         "storage_gib": 0, "architecture": "amd64", "devices": [{"id": "lidar1", "kind": "lidar"}],
         "price_per_hour": 1000, "min_hours": 1, "max_hours": 720, "available_from": 0,
-        "available_until": 2 ** 40 - 1, "state": "open", "active_reservation": 0}
+        "available_until": 2 ** 40 - 1, "state": "open", "active_reservation": 0,
+        "seller_name": "Provider B (KETI)",
+        "terms_hash": "0x" + reb.contract.functions.getOffer(offer["id"]).call()[-1].hex()}
 
 
 def reservations(market, query):

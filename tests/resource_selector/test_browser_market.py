@@ -44,6 +44,13 @@ def test_market_loads_every_open_offer(tab, market, shots):
     tab.screenshot(path=str(shots / "market.png"), full_page=True)
 
 
+def test_sellers_are_shown_by_name_and_address(tab, market):
+    """Names are not unique (anyone can register "Provider B (KETI)"): the address is next to it, in full on hover."""
+    cell = tab.locator('#offers tbody tr[data-offer-id="%d"] .seller' % market.ids["seoul-keti"])
+    assert cell.text_content() == "Provider B (KETI) %s\u2026%s" % (market.seller[:8], market.seller[-4:])
+    assert cell.get_attribute("title") == market.seller
+
+
 def test_markup_from_the_chain_is_shown_as_text(tab, market):
     row = tab.locator('#offers tbody tr[data-offer-id="%d"]' % market.ids["script"])
     assert SCRIPT in row.text_content(), "shown literally"

@@ -81,41 +81,81 @@ offer_rows = st.lists(st.tuples(
     st.integers(0, 2 ** 160 - 1), st.integers(0, 2 ** 96 - 1), st.integers(0, 3), st.integers(0, 255),
     st.integers(0, 2 ** 32 - 1), st.integers(0, 2 ** 32 - 1), st.integers(0, 2 ** 32 - 1),
     st.integers(0, 2 ** 16 - 1), st.integers(0, 2 ** 16 - 1), st.integers(0, 2 ** 40 - 1),
-    st.integers(0, 2 ** 40 - 1), st.integers(0, 2 ** 32 - 1),
-    st.text(max_size=40), st.text(max_size=40), st.text(max_size=20), st.text(max_size=8), st.text(max_size=70),
+    st.integers(0, 2 ** 40 - 1), st.integers(0, 2 ** 32 - 1), st.binary(min_size=32, max_size=32),
 ), max_size=6)
 
 
 @settings(max_examples=60, deadline=None)
 @given(offer_rows)
 def test_fast_decoder_agrees_with_eth_abi(rows):
-    """decode_struct_array must read exactly what the ABI encodes for getOffers."""
-    entry = next(e for e in REB_ARTIFACT["abi"] if e.get("name") == "getOffers")
+    """decode_struct_array must read exactly what the ABI encodes for getOffersById (fixed-size records)."""
+    entry = next(e for e in REB_ARTIFACT["abi"] if e.get("name") == "getOffersById")
     types = [c["type"] for c in entry["outputs"][0]["components"]]
     values = [tuple(("0x%040x" % v) if t == "address" else v for t, v in zip(types, row)) for row in rows]
     data = abi_encode(["(%s)[]" % ",".join(types)], [values])
-    decoded = codec.decode_struct_array(data, codec.struct_kinds(REB_ARTIFACT["abi"], "getOffers"))
+    decoded = codec.decode_struct_array(data, codec.struct_kinds(REB_ARTIFACT["abi"], "getOffersById"))
     assert decoded == [tuple(v) for v in values]
 
 
-def test_reservation_pages_decode_bytes32_fields():
-    entry = next(e for e in REB_ARTIFACT["abi"] if e.get("name") == "getReservations")
+spec_strings = st.text(max_size=70)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.tuples(spec_strings, spec_strings, st.integers(0, 255), spec_strings, st.integers(0, 2 ** 32 - 1),
+                 st.integers(0, 2 ** 32 - 1), st.integers(0, 2 ** 32 - 1), spec_strings, spec_strings,
+                 st.integers(0, 2 ** 96 - 1), st.integers(0, 2 ** 16 - 1), st.integers(0, 2 ** 16 - 1),
+                 st.integers(0, 2 ** 40 - 1), st.integers(0, 2 ** 40 - 1)), st.binary(min_size=32, max_size=32))
+def test_event_data_decoder_agrees_with_eth_abi(spec, digest):
+    """The market index decodes OfferPublished's data (a string, the OfferSpec struct, a hash) with decode_tuple."""
+    from ansible_collections.decenter.fog.plugins.module_utils.reb_index import SPEC_KINDS
+    data = abi_encode(["string", codec.SPEC_ABI_TYPE, "bytes32"], [spec[0], spec, digest])
+    assert codec.decode_tuple(data, 0, ("string", SPEC_KINDS, "bytes32")) == (spec[0], spec, digest)
+
+
+def test_reservation_pages_decode_and_join_their_events():
+    entry = next(e for e in REB_ARTIFACT["abi"] if e.get("name") == "getReservationsById")
     types = [c["type"] for c in entry["outputs"][0]["components"]]
-    row = ("0x" + "ab" * 20, 7, 4, 2, 10 ** 18, 1, 2, 3, b"\x01" * 32, b"\x02" * 32, "198.18.0.21:22")
+    row = ("0x" + "ab" * 20, 7, 4, 2, 99, 10 ** 18, 1, 2, 3)
     data = abi_encode(["(%s)[]" % ",".join(types)], [[row, row]])
-    decoded = codec.decode_struct_array(data, codec.struct_kinds(REB_ARTIFACT["abi"], "getReservations"))
+    decoded = codec.decode_struct_array(data, codec.struct_kinds(REB_ARTIFACT["abi"], "getReservationsById"))
     assert decoded == [row, row]
-    as_dict = codec.reservation_dict(5, decoded[0], 3600)
-    assert as_dict["state"] == "accepted" and as_dict["accept_deadline"] == 3601
+    indexed = dict(buyer_key="01" * 32, host_key_fingerprint="02" * 32, access_endpoint="198.18.0.21:22",
+                   order_ref="0x" + "03" * 32, terms_hash="0x" + "04" * 32)
+    as_dict = codec.reservation_dict(5, decoded[0], indexed, 3600)
+    assert as_dict["state"] == "accepted" and as_dict["accept_deadline"] == 3601 and as_dict["escrow"] == 10 ** 18
     assert as_dict["buyer_public_key"].startswith("ssh-ed25519 ") and as_dict["buyer_public_key"].endswith(
         "decenter-reb-5")
     assert as_dict["host_key_fingerprint"] == codec.fingerprint_string(b"\x02" * 32)
+    assert as_dict["access_endpoint"] == "198.18.0.21:22" and as_dict["order_ref"] == "0x" + "03" * 32
+    ended = codec.reservation_dict(5, row[:3] + (6,) + row[4:], indexed, 3600)  # released: no key, no access
+    assert ended["state"] == "released"
+    assert (ended["buyer_public_key"], ended["host_key_fingerprint"], ended["access_endpoint"]) == ("", "", "")
+
+
+def test_terms_hash_is_what_the_reb_computes():
+    spec = codec.offer_spec(OFFER_PARAMS)
+    # keccak256(abi.encode(spec)) of a memory struct: one tuple, encoded with its offset first
+    data = abi_encode([codec.SPEC_ABI_TYPE], [spec])
+    assert data[:32] == (32).to_bytes(32, "big")
+    from eth_utils import keccak
+    assert codec.terms_hash(spec) == "0x" + keccak(data).hex()
+    assert codec.terms_hash(spec) != codec.terms_hash(codec.offer_spec(dict(OFFER_PARAMS, cpu_millicores=1)))
 
 
 def test_offer_differences_names_changed_fields_only():
     spec = codec.offer_spec(OFFER_PARAMS)
-    current = codec.offer_dict(1, ("0x" + "11" * 20, spec[9], 1, spec[2], spec[4], spec[5], spec[6], spec[10],
-                                   spec[11], spec[12], spec[13], 0, spec[0], spec[1], spec[3], spec[7], spec[8]))
+    current = dict(zip(("node_id", "region", "tier", "location", "cpu_millicores", "memory_mib", "storage_gib",
+                        "architecture", "devices", "price_per_hour", "min_hours", "max_hours", "available_from",
+                        "available_until"), spec))
+    current["devices"] = codec.parse_devices(current["devices"])
     assert codec.offer_differences(current, spec)[0] == []
     changed = codec.offer_spec(dict(OFFER_PARAMS, price_per_hour=2 * 10 ** 15, devices=[]))
     assert codec.offer_differences(current, changed)[0] == ["devices", "price_per_hour"]
+
+
+@pytest.mark.parametrize("field, value, limit", [("node_id", "n" * 65, 64), ("region", "R" * 65, 64),
+                                                  ("architecture", "a" * 65, 64),
+                                                  ("devices", ["d%03d:camera" % i for i in range(30)], 256)])
+def test_offer_spec_refuses_strings_the_reb_would_refuse(field, value, limit):
+    with pytest.raises(RebError, match="%s is [0-9]+ bytes long; the REB accepts at most %d" % (field, limit)):
+        codec.offer_spec(dict(OFFER_PARAMS, **{field: value}))

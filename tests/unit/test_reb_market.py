@@ -1,4 +1,6 @@
 """Unit tests of offer filtering and ranking."""
+import pytest
+
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import (
     distance_km, offer_matches, rank_offers)
 
@@ -44,3 +46,22 @@ def test_rank_cheapest_then_nearest_then_oldest():
 def test_distance_is_great_circle():
     assert abs(distance_km((37.5665, 126.9780), (35.1796, 129.0756)) - 325) < 5
     assert distance_km((0, 0), (0, 0)) == 0
+
+
+MATCHER_FILTERS = [dict(), dict(region="R1"), dict(device="cam1"), dict(device_kind="lidar"), dict(offer_id=2),
+                   dict(node_id="n2"), dict(min_cpu_millicores=3000), dict(min_memory_mib=10), dict(min_storage_gib=7),
+                   dict(architecture="arm64"), dict(max_price_per_hour=15), dict(seller="0XABC"),
+                   dict(sellers=["0xDEF", "0x123"]), dict(state="any"), dict(state="reserved"), dict(hours=3),
+                   dict(region="R1", device_kind="camera", max_price_per_hour=30, state="any")]
+
+
+@pytest.mark.parametrize("filters", MATCHER_FILTERS)
+def test_the_compiled_matcher_agrees_with_offer_matches(filters):
+    from ansible_collections.decenter.fog.plugins.module_utils.reb_market import matcher
+    offers = [dict(id=i, node_id="n%d" % i, region="R%d" % (i % 2), devices=[dict(id="cam%d" % (i % 3),
+                   kind=("camera", "lidar")[i % 2])], cpu_millicores=1000 * i, memory_mib=i * 7, storage_gib=i,
+                   architecture=("amd64", "arm64")[i % 2], price_per_hour=10 * i, seller=("0xabc", "0xdef")[i % 2],
+                   state=("open", "reserved")[i % 3 == 0], min_hours=1, max_hours=2 + i % 3, available_from=0,
+                   available_until=10 ** 9) for i in range(1, 9)]
+    wanted = matcher(filters, now=100)
+    assert [o["id"] for o in offers if wanted(o)] == [o["id"] for o in offers if offer_matches(o, filters, 100)]

@@ -99,7 +99,10 @@ async function loadOffers() {
     const reserve = el("button", "Reserve", "reserve");
     reserve.type = "button";
     reserve.addEventListener("click", () => openReserve(o));
-    const tr = row([o.id, short(o.seller), o.region, o.location, o.tier, cpu(o.cpu_millicores),
+    // the seller's registered name next to its address: names are not unique, addresses are
+    const seller = el("span", (o.seller_name ? o.seller_name + " " : "") + short(o.seller), "seller");
+    seller.title = o.seller;
+    const tr = row([o.id, seller, o.region, o.location, o.tier, cpu(o.cpu_millicores),
                     mib(o.memory_mib), o.storage_gib + " GiB",
                     o.devices.map((d) => d.id + " (" + d.kind + ")").join(", "), o.price_eth,
                     o.meets.join(", "), reserve]);

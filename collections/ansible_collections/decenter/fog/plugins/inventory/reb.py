@@ -10,7 +10,11 @@ short_description: Offers of the Resource Exchange Broker, or the nodes you rent
 description:
   - Reads the Resource Exchange Broker (REB) smart contract through an Ethereum JSON-RPC endpoint.
   - With O(view=market) every offer that passes the filters becomes a host named C(offer_<id>_<node_id>),
-    grouped by region, device and seller, so plays and the Resource Selector can pick nodes to rent.
+    grouped by region, device and seller, so plays and the Resource Selector can pick nodes to rent. Each host
+    has the seller's address (C(reb_seller)) next to the name it registered (C(reb_seller_name)), and the
+    offer's C(reb_terms_hash).
+  - Offers and reservations come from the shared market index (built from the REB's events, kept on the
+    controller's disk, only new blocks read; see M(decenter.fog.reb_offer_info)).
   - With O(view=buyer) every B(accepted) reservation of the account of O(private_key) becomes a host named
     after the rented node, with C(ansible_host) and C(ansible_port) taken from the access endpoint the seller
     recorded on acceptance and the node's SSH host-key fingerprint in C(reb_host_key_fingerprint).
@@ -96,6 +100,12 @@ options:
   seller:
     description: Market view; only offers of this seller address (case does not matter).
     type: str
+  sellers:
+    description:
+      - Market view; only offers of these seller addresses, the sellers the buyer trusts. Provider names are not
+        unique (anyone may register "Provider B"); addresses are.
+    type: list
+    elements: str
   state:
     description: Market view; offer state to list, V(any) lists all.
     type: str
@@ -162,15 +172,15 @@ from ansible.utils.unsafe_proxy import wrap_var
 from ansible.utils.vars import load_extra_vars
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
-from ansible_collections.decenter.fog.plugins.module_utils.reb_market import offer_matches
+from ansible_collections.decenter.fog.plugins.module_utils.reb_market import check_sellers, offer_matches
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CHAIN_OPTION_NAMES
 
 # reb_client itself is imported only when the chain is read: web3 takes seconds to import, which a
 # cache hit does not need.
 MARKET_FILTERS = ("region", "device", "device_kind", "min_cpu_millicores", "min_memory_mib",
-                  "max_price_per_hour", "seller", "state")
+                  "max_price_per_hour", "seller", "sellers", "state")
 _BAD_HOST_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: REB v2 offers (terms_hash, seller_name)
 # Extra variables that name the chain a run acts on, and the options they override.
 EXTRA_VAR_OPTIONS = (("reb_rpc_url", "rpc_url"), ("reb_chain_id", "chain_id"),
                      ("reb_contract_address", "contract_address"))
@@ -280,8 +290,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         buyer = (self.get_option("buyer") or "").lower()
         client = get_client(params, need_key=not buyer)
         buyer = buyer or client.address.lower()
-        mine = [r for r in client.reservations() if r["state"] == "accepted" and r["buyer"].lower() == buyer]
-        offers = dict((o["id"], o) for o in client.offers()) if mine else {}
+        index = client.market()
+        mine = client.reservations([i for i, r in index.reservations.items()
+                                    if r["state"] == "accepted" and r["buyer"].lower() == buyer])
+        offers = dict((r["offer_id"], client.offer(r["offer_id"])) for r in mine)
         self.display.vvv("decenter.fog.reb: %d accepted reservations of %s on %s"
                          % (len(mine), buyer, params["rpc_url"]))
         return dict(rentals=[dict(reservation=r, offer=offers[r["offer_id"]]) for r in mine])
@@ -290,6 +302,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _populate_market(self, offers):
         filters = dict((name, self.get_option(name)) for name in MARKET_FILTERS)
+        if filters["sellers"]:
+            try:
+                check_sellers(filters["sellers"])
+            except ValueError as e:
+                raise AnsibleParserError("decenter.fog.reb: %s" % e)
         for offer in offers:
             if not offer_matches(offer, filters):
                 continue
@@ -302,6 +319,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 reb_offer_id=offer["id"],
                 reb_region=offer["region"],
                 reb_seller=offer["seller"],
+                reb_seller_name=offer.get("seller_name", ""),
+                reb_terms_hash=offer.get("terms_hash", ""),
                 reb_price_per_hour=offer["price_per_hour"],
                 reb_devices=devices,
             ))

@@ -11,7 +11,8 @@ import traceback
 from ansible_collections.decenter.fog.plugins.module_utils.reb_artifact import REB_ARTIFACT
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CHAIN_OPTION_NAMES
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
-    RebError, offer_dict, reservation_dict, decode_struct_array, struct_kinds, OFFER_STATES, RESERVATION_STATES)
+    RebError, offer_state, reservation_dict, decode_struct_array, struct_kinds, OFFER_STATES, RESERVATION_STATES)
+from ansible_collections.decenter.fog.plugins.module_utils.reb_index import market_index
 
 WEB3_IMPORT_ERROR = None
 try:
@@ -23,9 +24,9 @@ try:
 except ImportError:
     WEB3_IMPORT_ERROR = traceback.format_exc()
 
-# Offers per view call. A page of 2000 needs ~24M gas of memory in eth_call, under the usual caps
-# (anvil: the 30M block gas limit, geth: 50M rpc.gascap); 10,000 offers take 5 calls.
-PAGE_SIZE = 2000
+# Records per view call: the REB's MAX_PAGE. Its records are fixed-size, so a full page of
+# offers by id needs ~3M gas (reservations less), whatever the market's size.
+PAGE_SIZE = 300
 GAS_HEADROOM = 1.25
 GAS_MARGIN = 30000
 
@@ -125,22 +126,50 @@ class RebClient(object):
         except Exception as e:
             raise RebError("reading %s from the REB at %s failed: %s" % (fn_name, self.rpc_url, _short(e)))
 
+    def market(self):
+        """The shared market index (reb_index), brought up to the latest block."""
+        return market_index(self)
+
     def offers(self):
-        """Every offer ever published, as dicts, in as few view calls as the page size allows."""
-        return self._paged("offerCount", "getOffers", offer_dict)
+        """Every offer ever published, as dicts, from the market index (no view call at all)."""
+        return self.market().offer_list()
 
-    def reservations(self):
-        return self._paged("reservationCount", "getReservations",
-                           lambda i, r: reservation_dict(i, r, self.accept_window))
-
-    def _paged(self, count_fn, page_fn, convert):
-        total = self.call(count_fn)
-        kinds = struct_kinds(self.abi, page_fn)
+    def reservations(self, ids=None):
+        """Reservations (all, or those with these ids, in id order): records read in pages of PAGE_SIZE by
+        id, joined with what their events said."""
+        index = self.market()
+        ids = sorted(index.reservations) if ids is None else sorted(ids)
+        kinds = struct_kinds(self.abi, "getReservationsById")
         rows = []
-        for first in range(1, total + 1, PAGE_SIZE):
-            page = decode_struct_array(self.call_raw(page_fn, first, PAGE_SIZE), kinds, _checksum)
-            rows.extend(convert(first + i, row) for i, row in enumerate(page))
+        for first in range(0, len(ids), PAGE_SIZE):
+            chunk = ids[first:first + PAGE_SIZE]
+            page = decode_struct_array(self.call_raw("getReservationsById", chunk), kinds, _checksum)
+            rows.extend(reservation_dict(i, r, index.reservations.get(i, {}), self.accept_window)
+                        for i, r in zip(chunk, page))
         return rows
+
+    def offer_states(self, ids):
+        """What the contract says now about these offers (numbers, state, terms hash), by id."""
+        kinds = struct_kinds(self.abi, "getOffersById")
+        states = {}
+        ids = sorted(ids)
+        for first in range(0, len(ids), PAGE_SIZE):
+            chunk = ids[first:first + PAGE_SIZE]
+            page = decode_struct_array(self.call_raw("getOffersById", chunk), kinds, _checksum)
+            states.update((i, offer_state(i, o)) for i, o in zip(chunk, page))
+        return states
+
+    def rpc(self, method, params):
+        """A raw JSON-RPC request (no web3 formatting: the market index reads thousands of logs)."""
+        try:
+            answer = self.w3.provider.make_request(method, params)
+        except Exception as e:
+            raise RebError("%s at %s failed: %s" % (method, self.rpc_url, _short(e)))
+        if "error" in answer:
+            error = answer["error"]
+            text = error.get("message", error) if isinstance(error, dict) else error
+            raise RebError("%s at %s failed: %s" % (method, self.rpc_url, text))
+        return answer["result"]
 
     def call_raw(self, fn_name, *args):
         """eth_call returning the undecoded bytes (for decode_struct_array)."""
@@ -153,10 +182,20 @@ class RebClient(object):
             raise RebError("reading %s from the REB at %s failed: %s" % (fn_name, self.rpc_url, _short(e)))
 
     def offer(self, offer_id):
-        return offer_dict(offer_id, self.call("getOffer", offer_id))
+        """One offer from the market index (its strings are in events), or OfferNotFound's sentence."""
+        offer = self.market().offer(offer_id)
+        if offer is None:
+            raise RebError(ERROR_MESSAGES["OfferNotFound"].format(offerId=offer_id))
+        return offer
 
     def reservation(self, reservation_id):
-        return reservation_dict(reservation_id, self.call("getReservation", reservation_id), self.accept_window)
+        record = self.call("getReservation", reservation_id)  # fails with ReservationNotFound's sentence
+        return reservation_dict(reservation_id, record, self.market().reservations.get(reservation_id, {}),
+                                self.accept_window)
+
+    def reservation_of_order(self, buyer, order_ref):
+        """Id of the reservation `buyer` made with this order reference (bytes32), 0 if none."""
+        return self.call("reservationOfOrder", buyer, order_ref)
 
     def offer_id_of(self, seller, node_id):
         return self.call("offerIdOf", seller, node_id)
@@ -262,7 +301,8 @@ class RebClient(object):
             return "the REB refused the call: %s" % _short(error)
         name, types, names = entry
         values = abi_decode(types, data[4:]) if types else ()
-        args = dict((n, _checksum(v) if t == "address" else v) for n, t, v in zip(names, types, values))
+        args = dict((n, _checksum(v) if t == "address" else "0x" + v.hex() if isinstance(v, bytes) else v)
+                    for n, t, v in zip(names, types, values))
         template = ERROR_MESSAGES.get(name)
         if template is None:
             return "the REB refused the call: %s(%s)" % (name, ", ".join("%s=%s" % kv for kv in args.items()))
@@ -303,6 +343,12 @@ ERROR_MESSAGES = {
     "TransferFailed": "paying {amount} wei to {account} failed: the receiving account refused the transfer.",
     "Reentrancy": "a re-entrant call was refused.",
     "PageTooLarge": "a page of {requested} entries was asked for; the REB serves at most {maximum}.",
+    "TooLong": "{field} is {length} bytes long; the REB accepts at most {maximum}: shorten it.",
+    "InvalidAcceptWindow": "accept_window={acceptWindow} is out of bounds: give {minimum} to {maximum} seconds.",
+    "TermsChanged": "offer {offerId} changed since it was chosen (terms hash {expected} seen, {current} now): "
+                    "nothing was paid; look at the offer again and reserve with its new terms if they suit you.",
+    "OrderExists": "order reference {orderRef} was already used by this buyer for reservation {reservationId}: "
+                   "nothing was paid twice; use a new order_ref for a new order.",
 }
 
 

@@ -58,10 +58,27 @@ def offer_spec(params):
     if not params["region"]:
         raise RebError("region must not be empty: give the FogAtlas region id of the node, e.g. SEOUL-KETI.")
     devices = [device_string(d) for d in params.get("devices") or []]
+    for name, value in (("node_id", params["node_id"]), ("region", params["region"]),
+                        ("location", location_string(params.get("location") or "")),
+                        ("architecture", params["architecture"]), ("devices", ",".join(devices))):
+        check_length(name, value)
     return (params["node_id"], params["region"], params["tier"], location_string(params.get("location") or ""),
             params["cpu_millicores"], params["memory_mib"], params["storage_gib"], params["architecture"],
             ",".join(devices), params["price_per_hour"], params["min_hours"], params["max_hours"],
             params["available_from"], params["available_until"])
+
+
+# Longest strings the REB accepts (bytes of UTF-8): MAX_NAME, and MAX_TEXT for lists and endpoints.
+MAX_LENGTHS = {"devices": 256, "access_endpoint": 256}
+MAX_NAME = 64
+
+
+def check_length(name, value):
+    """A clear error for a string longer than the REB accepts (it would revert with TooLong)."""
+    maximum = MAX_LENGTHS.get(name, MAX_NAME)
+    length = len(str(value).encode("utf-8"))
+    if length > maximum:
+        raise RebError("%s is %d bytes long; the REB accepts at most %d: shorten it." % (name, length, maximum))
 
 
 def device_string(device):
@@ -99,8 +116,8 @@ def parse_location(text):
     return lat, lon
 
 
-def offer_dict(offer_id, o):
-    """Snake_case view of a contract Offer tuple."""
+def offer_state(offer_id, o):
+    """Snake_case view of a contract Offer record (numbers, state and terms hash; the strings are in events)."""
     return {
         "id": offer_id,
         "seller": o[0],
@@ -115,31 +132,55 @@ def offer_dict(offer_id, o):
         "available_from": o[9],
         "available_until": o[10],
         "active_reservation": o[11],
-        "node_id": o[12],
-        "region": o[13],
-        "location": o[14],
-        "architecture": o[15],
-        "devices": parse_devices(o[16]),
+        "terms_hash": "0x" + bytes(o[12]).hex(),
     }
 
 
-def reservation_dict(reservation_id, r, accept_window):
-    """Snake_case view of a contract Reservation tuple, keys in OpenSSH text form."""
+def reservation_dict(reservation_id, r, indexed, accept_window):
+    """Snake_case view of a contract Reservation record joined with what its events said (`indexed`:
+    the market index's entry), keys in OpenSSH text form. The buyer's key and the access details are
+    shown while the reservation is live, as before REB v2 cleared them when it ended."""
+    state = RESERVATION_STATES[r[3]]
+    live = state in ACTIVE_RESERVATION_STATES
+    key = bytes.fromhex(indexed.get("buyer_key") or "")
+    fingerprint = bytes.fromhex(indexed.get("host_key_fingerprint") or "")
     return {
         "id": reservation_id,
         "buyer": r[0],
         "offer_id": r[1],
         "hours": r[2],
-        "state": RESERVATION_STATES[r[3]],
-        "escrow": r[4],
-        "requested_at": r[5],
-        "accepted_at": r[6],
-        "ends_at": r[7],
-        "accept_deadline": r[5] + accept_window,
-        "buyer_public_key": public_key_line(r[8], "decenter-reb-%d" % reservation_id) if any(r[8]) else "",
-        "host_key_fingerprint": fingerprint_string(r[9]) if any(r[9]) else "",
-        "access_endpoint": r[10],
+        "state": state,
+        "escrow": r[5],
+        "requested_at": r[6],
+        "accepted_at": r[7],
+        "ends_at": r[8],
+        "accept_deadline": r[6] + accept_window,
+        "order_ref": indexed.get("order_ref", ""),
+        "terms_hash": indexed.get("terms_hash", ""),
+        "buyer_public_key": public_key_line(key, "decenter-reb-%d" % reservation_id) if live and any(key) else "",
+        "host_key_fingerprint": fingerprint_string(fingerprint) if live and any(fingerprint) else "",
+        "access_endpoint": indexed.get("access_endpoint", "") if live else "",
     }
+
+
+SPEC_ABI_TYPE = "(string,string,uint8,string,uint32,uint32,uint32,string,string,uint96,uint16,uint16,uint40,uint40)"
+
+
+def terms_hash(spec):
+    """keccak256(abi.encode(spec)) as the REB computes it, 0x-prefixed hex (needs eth_abi/eth_utils)."""
+    from eth_abi import encode
+    from eth_utils import keccak
+    return "0x" + keccak(encode([SPEC_ABI_TYPE], [tuple(spec)])).hex()
+
+
+def order_ref_bytes(order_ref):
+    """The bytes32 the REB stores for a buyer's order reference text: its keccak256."""
+    from eth_utils import keccak
+    text = str(order_ref or "").strip()
+    if not text:
+        raise RebError("order_ref must not be empty: give a reference of your own for this order, e.g. "
+                       "'federate-ocr-2026-12-05'.")
+    return keccak(text=text)
 
 
 def offer_differences(current, spec):
@@ -217,33 +258,41 @@ def decode_struct_array(data, kinds, address=lambda a: a):
 
     `kinds` lists each field as 'address', 'uint', 'bytes32' or 'string' (see struct_kinds);
     `address` formats addresses (the client passes eth_utils' to_checksum_address).
-    Generic ABI decoding (eth_abi + web3's formatters) costs ~2.5 ms per offer; this costs ~0.03 ms,
-    which is what keeps a 10,000-offer market under a second. Checked against eth_abi in the tests.
+    Generic ABI decoding (eth_abi + web3's formatters) costs ~2.5 ms per record; this costs ~0.03 ms.
+    Checked against eth_abi in the tests.
     """
-    def word(at):
-        return int.from_bytes(data[at:at + 32], "big")
-
-    start = word(0)
-    count = word(start)
+    start = _word(data, 0)
+    count = _word(data, start)
     heads = start + 32
-    rows = []
-    for i in range(count):
-        base = heads + word(heads + 32 * i)
-        row = []
-        for j, kind in enumerate(kinds):
-            at = base + 32 * j
-            if kind == "string":
-                offset = base + word(at)
-                length = word(offset)
-                row.append(data[offset + 32:offset + 32 + length].decode("utf-8", "replace"))
-            elif kind == "bytes32":
-                row.append(bytes(data[at:at + 32]))
-            elif kind == "address":
-                row.append(address("0x" + data[at + 12:at + 32].hex()))
-            else:
-                row.append(word(at))
-        rows.append(tuple(row))
-    return rows
+    if any(k == "string" for k in kinds):
+        return [decode_tuple(data, heads + _word(data, heads + 32 * i), kinds, address) for i in range(count)]
+    size = 32 * len(kinds)  # static structs are stored inline, one after the other
+    return [decode_tuple(data, heads + size * i, kinds, address) for i in range(count)]
+
+
+def _word(data, at):
+    return int.from_bytes(data[at:at + 32], "big")
+
+
+def decode_tuple(data, base, kinds, address=lambda a: a):
+    """Decode an ABI tuple starting at `base`; a nested tuple of kinds is a dynamic struct (its head holds
+    its offset from `base`). Used for view records and event data (the market index)."""
+    row = []
+    for j, kind in enumerate(kinds):
+        at = base + 32 * j
+        if isinstance(kind, tuple):
+            row.append(decode_tuple(data, base + _word(data, at), kind, address))
+        elif kind == "string":
+            offset = base + _word(data, at)
+            length = _word(data, offset)
+            row.append(data[offset + 32:offset + 32 + length].decode("utf-8", "replace"))
+        elif kind == "bytes32":
+            row.append(bytes(data[at:at + 32]))
+        elif kind == "address":
+            row.append(address("0x" + data[at + 12:at + 32].hex()))
+        else:
+            row.append(_word(data, at))
+    return tuple(row)
 
 
 def struct_kinds(abi, function):

@@ -5,6 +5,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import functools
 import math
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import parse_location, location_string
@@ -21,6 +22,7 @@ OFFER_FILTERS = dict(
     architecture=dict(type="str"),
     max_price_per_hour=dict(type="int"),
     seller=dict(type="str"),
+    sellers=dict(type="list", elements="str"),
     state=dict(type="str", choices=["open", "reserved", "withdrawn", "any"], default="open"),
     hours=dict(type="int"),
 )
@@ -40,10 +42,57 @@ def offer_matches(offer, f, now=None):
         not f.get("architecture") or offer["architecture"] == f["architecture"],
         f.get("max_price_per_hour") is None or offer["price_per_hour"] <= f["max_price_per_hour"],
         not f.get("seller") or offer["seller"].lower() == f["seller"].lower(),
+        not f.get("sellers") or offer["seller"].lower() in trusted_set(tuple(f["sellers"])),
         f.get("state", "open") in ("any", None) or offer["state"] == f.get("state", "open"),
         f.get("hours") is None or _bookable(offer, f["hours"], now),
     )
     return all(checks)
+
+
+def matcher(f, now=None):
+    """offer_matches(offer, f, now) as a function of the offer that checks only the filters set in `f`
+    (what a scan of 100,000 offers wants). Agrees with offer_matches (tested)."""
+    checks = []
+    if f.get("offer_id") is not None:
+        checks.append(lambda o, v=f["offer_id"]: o["id"] == v)
+    for name, field in (("node_id", "node_id"), ("region", "region"), ("architecture", "architecture")):
+        if f.get(name):
+            checks.append(lambda o, v=f[name], k=field: o[k] == v)
+    if f.get("device"):
+        checks.append(lambda o, v=f["device"]: any(d["id"] == v for d in o["devices"]))
+    if f.get("device_kind"):
+        checks.append(lambda o, v=f["device_kind"]: any(d["kind"] == v for d in o["devices"]))
+    for name, field in (("min_cpu_millicores", "cpu_millicores"), ("min_memory_mib", "memory_mib"),
+                        ("min_storage_gib", "storage_gib")):
+        if f.get(name) is not None:
+            checks.append(lambda o, v=f[name], k=field: o[k] >= v)
+    if f.get("max_price_per_hour") is not None:
+        checks.append(lambda o, v=f["max_price_per_hour"]: o["price_per_hour"] <= v)
+    if f.get("seller"):
+        checks.append(lambda o, v=f["seller"].lower(): o["seller"].lower() == v)
+    if f.get("sellers"):
+        checks.append(lambda o, v=trusted_set(tuple(f["sellers"])): o["seller"].lower() in v)
+    state = f.get("state", "open")
+    if state not in ("any", None):
+        checks.append(lambda o, v=state: o["state"] == v)
+    if f.get("hours") is not None:
+        checks.append(lambda o, v=f["hours"]: _bookable(o, v, now))
+    return lambda offer: all(check(offer) for check in checks)
+
+
+@functools.lru_cache(maxsize=16)
+def trusted_set(sellers):
+    """Lower-case addresses of a trusted-sellers list (names are not unique: only addresses identify sellers)."""
+    return frozenset(str(s).strip().lower() for s in sellers)
+
+
+def check_sellers(sellers):
+    """A clear error for an entry of a trusted-sellers list that is not an address."""
+    for seller in sellers or ():
+        text = str(seller).strip()
+        if len(text) != 42 or not text.startswith("0x") or not all(c in "0123456789abcdefABCDEF" for c in text[2:]):
+            raise ValueError("sellers entry %r is not a seller address (0x followed by 40 hex digits): providers are "
+                             "trusted by address, since names are not unique." % text[:60])
 
 
 def _bookable(offer, hours, now):

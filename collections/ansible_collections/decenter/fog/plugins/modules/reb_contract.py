@@ -16,7 +16,10 @@ version_added: 0.1.0
 author: decenter-fog contributors (@decenter-fog)
 options:
   accept_window:
-    description: Seconds a seller has to accept or reject a reservation request before anyone may expire it.
+    description:
+      - Seconds a seller has to accept or reject a reservation request before anyone may expire it.
+      - From 60 (one minute) to 2592000 (30 days), the bounds the REB's constructor enforces; 0 would allow
+        answers only in the request's own block, a huge value would make every deadline overflow.
     type: int
     default: 3600
 extends_documentation_fragment:
@@ -59,7 +62,15 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebE
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
 
+MIN_ACCEPT_WINDOW = 60
+MAX_ACCEPT_WINDOW = 30 * 24 * 3600
+
+
 def run(params, check_mode):
+    window = params["accept_window"]
+    if not MIN_ACCEPT_WINDOW <= window <= MAX_ACCEPT_WINDOW:
+        raise RebError("accept_window=%d is out of bounds: give %d to %d seconds (one minute to 30 days), the time a "
+                       "seller has to answer a request." % (window, MIN_ACCEPT_WINDOW, MAX_ACCEPT_WINDOW))
     client = get_client(params, need_contract=False)
     address = params["contract_address"]
     if address:

@@ -13,6 +13,12 @@ description:
   - The offer is found by the seller's account and O(node_id). A rerun with the same data changes
     nothing; changed data updates the offer in place; O(state=absent) withdraws it.
   - An offer cannot change while a reservation holds it; the task then fails and says so.
+  - O(state=absent) also withdraws an offer with a request waiting for an answer, in one transaction that
+    rejects the request and refunds its buyer in full, so nobody can keep a node listed by reserving it
+    again between a reject and a withdrawal. An accepted rental must end (release or settle) first.
+  - The offer's terms are stored on chain as a hash (C(terms_hash)); the descriptive fields travel in the
+    REB's events and are read back through the shared market index. Strings are capped by the REB
+    (node id, region, location, architecture 64 bytes; devices 256 bytes).
 version_added: 0.1.0
 author: decenter-fog contributors (@decenter-fog)
 options:
@@ -105,6 +111,10 @@ offer:
   type: dict
   sample: {id: 1, node_id: seoul-keti, region: SEOUL-KETI, state: open, price_per_hour: 1000000000000000,
            devices: [{id: camkor1, kind: camera}]}
+rejected_reservation:
+  description: Id of the waiting request that the withdrawal rejected (its buyer refunded in full).
+  returned: when O(state=absent) withdrew an offer with a waiting request
+  type: int
 changed_fields:
   description: Fields an update changed.
   returned: when an existing offer was updated
@@ -160,10 +170,14 @@ def run(params, check_mode):
 def _absent(client, current, check_mode):
     if current is None:
         return dict(changed=False, offer={})
-    if current["state"] != "open":
-        raise RebError("offer %d (%s) is %s: it can be withdrawn only when no reservation holds it."
-                       % (current["id"], current["node_id"], current["state"]))
     result = dict(changed=True, offer={}, diff=dict(before=current, after={}))
+    if current["state"] == "reserved":
+        held = client.reservation(current["active_reservation"])
+        if held["state"] != "requested":
+            raise RebError("offer %d (%s) is rented (reservation %d is %s): it can be withdrawn when that rental "
+                           "ends (released or settled)."
+                           % (current["id"], current["node_id"], held["id"], held["state"]))
+        result["rejected_reservation"] = held["id"]  # withdrawOffer rejects it and refunds its buyer
     receipt = client.transact("withdrawOffer", current["id"], check_mode=check_mode)
     if receipt:
         result["transaction_hash"] = tx_hash(receipt)

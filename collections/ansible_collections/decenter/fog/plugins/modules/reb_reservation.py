@@ -10,8 +10,16 @@ module: reb_reservation
 short_description: Reserve, accept, reject, cancel, release, expire or settle a REB reservation
 description:
   - Buyer, O(state=requested) - reserves an open offer for O(hours), paying price x hours into escrow
-    and handing over its provisioning public key. A rerun while the buyer already holds the offer
-    (requested or accepted) returns that reservation and pays nothing.
+    and handing over its provisioning public key. The reservation is bound to the offer's terms as the
+    buyer saw them (O(terms_hash), else the terms the market index shows when the task runs). If the
+    seller changed anything (price, CPU, memory, region, devices, ...) since, the REB refuses the reservation,
+    nothing is paid, and the task says which fields changed.
+  - "What identifies the same order: O(order_ref). The REB records, per buyer, the reservation made with
+    each order reference (its keccak256) and refuses a second one; a rerun with the same O(order_ref)
+    returns that reservation, whatever its state now (also released or settled), and never pays twice. A new
+    order needs a new O(order_ref). Without O(order_ref) a rerun pays nothing only while the buyer still holds
+    a live (requested or accepted) reservation on the offer, or on an offer matching O(offer_filters);
+    once that one ended, a rerun is a new order and pays again."
   - Seller, O(state=accepted) - amends the request with the node's access endpoint and SSH host-key
     fingerprint; O(state=rejected) - declines it (the buyer is refunded in full).
   - Buyer, O(state=cancelled) - withdraws a request the seller has not answered (full refund);
@@ -44,6 +52,19 @@ options:
   near:
     description: C(lat,lon) of the buyer, to break price ties among O(offer_filters) matches.
     type: str
+  order_ref:
+    description:
+      - The buyer's own reference of this order (any text, e.g. C(federate-ocr-2026-12-05)), for O(state=requested).
+        The REB stores its keccak256 with the reservation; a rerun with the same reference returns that
+        reservation and pays nothing, also after it ended. Use a new reference for a new order.
+    type: str
+  terms_hash:
+    description:
+      - The offer's C(terms_hash) as the buyer saw it (from M(decenter.fog.reb_offer_info), the inventory or
+        the Resource Selector), for O(state=requested) with O(offer_id). When the offer's terms differ now the
+        task fails, pays nothing, and lists the changed fields. Without it, the terms the market index shows
+        when the task runs are bound.
+    type: str
   reservation_id:
     description: Reservation to act on.
     type: int
@@ -56,6 +77,12 @@ options:
   max_price_per_hour:
     description: Refuse to reserve if the offer costs more than this (wei per hour).
     type: int
+  trusted_sellers:
+    description:
+      - Reserve only offers of these seller addresses (O(state=requested)); an offer of anyone else is refused,
+        also when given by O(offer_id). Names are not unique (anyone can register "Provider B"), addresses are.
+    type: list
+    elements: str
   access_endpoint:
     description: C(host:port) of the node's SSH server as the buyer reaches it (O(state=accepted)).
     type: str
@@ -76,6 +103,15 @@ EXAMPLES = r'''
     buyer_public_key: "{{ lookup('file', 'provisioning_key.pub') }}"
   register: booking
 
+- name: Buyer orders the cheapest camera node of a trusted seller; a rerun of this order pays nothing
+  decenter.fog.reb_reservation:
+    state: requested
+    order_ref: federate-ocr-2026-12-05
+    offer_filters: {region: SEOUL-KETI, device: camkor1}
+    trusted_sellers: ["0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"]
+    hours: 4
+    buyer_public_key: "{{ lookup('file', 'provisioning_key.pub') }}"
+
 - name: Seller accepts with the node's access details
   decenter.fog.reb_reservation:
     state: accepted
@@ -93,20 +129,25 @@ reservation:
            escrow: 4000000000000000, requested_at: 1764140000, accepted_at: 1764140012, ends_at: 1764154412,
            accept_deadline: 1764143600, access_endpoint: "198.51.100.4:22",
            host_key_fingerprint: "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU",
-           buyer_public_key: "ssh-ed25519 AAAAC3Nza... decenter-reb-1"}
+           buyer_public_key: "ssh-ed25519 AAAAC3Nza... decenter-reb-1",
+           order_ref: "0x8d3f0c6b3f7d9b2a1e0c5f4d3b2a19081726354453627180a9b8c7d6e5f40312",
+           terms_hash: "0x5b0a6f3c5d1f8e2b7c4a9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c"}
 transaction_hash:
   description: Hash of the transaction sent (0x-prefixed).
   returned: when a transaction was sent
   type: str
 '''
 
+import os
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client, tx_hash
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
-    ACTIVE_RESERVATION_STATES, RebError, ed25519_key_bytes, fingerprint_bytes)
-from ansible_collections.decenter.fog.plugins.module_utils.reb_market import OFFER_FILTERS, offer_matches, rank_offers
+    ACTIVE_RESERVATION_STATES, RebError, check_length, ed25519_key_bytes, fingerprint_bytes, order_ref_bytes)
+from ansible_collections.decenter.fog.plugins.module_utils.reb_market import (
+    OFFER_FILTERS, check_sellers, offer_matches, rank_offers, trusted_set)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
 # wanted state -> (state that calls for the transaction, contract function, states that already satisfy it)
@@ -153,29 +194,49 @@ def _request(client, params, check_mode):
         raise RebError("hours=%d: a reservation lasts a whole number of hours, at least 1; give hours=1 or more."
                        % params["hours"])
     key = ed25519_key_bytes(params["buyer_public_key"])
-    offer = client.offer(params["offer_id"]) if params["offer_id"] else _best_offer(client, params)
+    trusted = _trusted(params)
+    order = order_ref_bytes(params["order_ref"]) if params["order_ref"] is not None else None
+    if order is not None:
+        earlier = client.reservation_of_order(client.address, order)
+        if earlier:  # this order was placed already: the same order never pays twice
+            held = client.reservation(earlier)
+            return dict(changed=False, reservation=held, offer=client.offer(held["offer_id"]))
+    offer = client.offer(params["offer_id"]) if params["offer_id"] else _best_offer(client, params, trusted)
+    if trusted and offer["seller"].lower() not in trusted:
+        raise RebError("offer %d is sold by %s (%r), which is not one of trusted_sellers; nothing was reserved."
+                       % (offer["id"], offer["seller"], offer.get("seller_name", "")))
     if offer["active_reservation"]:
         held = client.reservation(offer["active_reservation"])
-        if held["buyer"] == client.address and held["state"] in ACTIVE_RESERVATION_STATES:
+        if held["buyer"] == client.address and held["state"] in ACTIVE_RESERVATION_STATES and order is None:
             return dict(changed=False, reservation=held, offer=offer)
-        raise RebError("offer %d is already reserved by another buyer (reservation %d); choose another offer."
-                       % (offer["id"], held["id"]))
+        raise RebError("offer %d is already reserved (reservation %d%s); choose another offer."
+                       % (offer["id"], held["id"], ", yours under another order_ref"
+                          if held["buyer"] == client.address else " of another buyer"))
     if offer["state"] != "open":
         raise RebError("offer %d is %s, not open; choose an open offer." % (offer["id"], offer["state"]))
     if offer["seller"] == client.address:
         raise RebError("offer %d is your own: a seller cannot reserve its own node." % offer["id"])
+    seen = _terms_hash(params["terms_hash"]) or offer["terms_hash"]
+    current = _check_terms(client, offer["id"], seen)
     hours = params["hours"]
-    if not offer["min_hours"] <= hours <= offer["max_hours"]:
+    if not current["min_hours"] <= hours <= current["max_hours"]:
         raise RebError("hours=%d is outside what offer %d allows (%d to %d hours)."
-                       % (hours, offer["id"], offer["min_hours"], offer["max_hours"]))
-    if params["max_price_per_hour"] is not None and offer["price_per_hour"] > params["max_price_per_hour"]:
+                       % (hours, offer["id"], current["min_hours"], current["max_hours"]))
+    if params["max_price_per_hour"] is not None and current["price_per_hour"] > params["max_price_per_hour"]:
         raise RebError("offer %d costs %d wei per hour, above max_price_per_hour=%d; nothing was reserved."
-                       % (offer["id"], offer["price_per_hour"], params["max_price_per_hour"]))
-    escrow = offer["price_per_hour"] * hours
-    pending = {"offer_id": offer["id"], "hours": hours, "escrow": escrow, "state": "requested"}
+                       % (offer["id"], current["price_per_hour"], params["max_price_per_hour"]))
+    escrow = current["price_per_hour"] * hours
+    pending = {"offer_id": offer["id"], "hours": hours, "escrow": escrow, "state": "requested", "terms_hash": seen}
     result = dict(changed=True, offer=offer, reservation=pending,
                   diff=dict(before={}, after={"offer_id": offer["id"], "hours": hours, "escrow": escrow}))
-    receipt = client.transact("reserve", offer["id"], hours, key, value=escrow, check_mode=check_mode)
+    # without an order reference every run is a new order: a random one only keeps orders apart
+    order = order if order is not None else os.urandom(32)
+    try:
+        receipt = client.transact("reserve", offer["id"], hours, key, bytes.fromhex(seen[2:]), order,
+                                  value=escrow, check_mode=check_mode)
+    except RebError:
+        _check_terms(client, offer["id"], seen)  # changed while the transaction was on its way: say how
+        raise
     if receipt:
         event = client.contract.events.ReservationRequested().process_receipt(receipt)[0]
         result["reservation"] = client.reservation(event["args"]["reservationId"])
@@ -183,17 +244,60 @@ def _request(client, params, check_mode):
     return result
 
 
-def _best_offer(client, params):
+def _check_terms(client, offer_id, seen):
+    """The offer as the contract has it now; a clear error naming the changed fields if its terms are not `seen`."""
+    current = client.offer_states([offer_id])[offer_id]
+    if current["terms_hash"] == seen:
+        return current
+    changes = client.market().changes_since(offer_id, seen)
+    if changes:
+        what = "; ".join("%s %s -> %s" % (k, _shown(k, old), _shown(k, new)) for k, (old, new) in sorted(changes.items()))
+    else:
+        what = "its terms hash is %s, not %s as seen" % (current["terms_hash"], seen)
+    raise RebError("offer %d changed since it was chosen (%s); nothing was paid. Look at the offer again and "
+                   "reserve it with its new terms (terms_hash) if they suit you." % (offer_id, what))
+
+
+def _terms_hash(text):
+    if not text:
+        return None
+    text = str(text).strip().lower()
+    if len(text) != 66 or not text.startswith("0x") or any(c not in "0123456789abcdef" for c in text[2:]):
+        raise RebError("terms_hash %r is not a terms hash (0x followed by 64 hex digits); take it from the offer's "
+                       "terms_hash as decenter.fog.reb_offer_info returns it." % text[:80])
+    return text
+
+
+def _shown(field, value):
+    if field == "devices":
+        return ",".join("%s:%s" % (d["id"], d["kind"]) for d in value) or "(none)"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _trusted(params):
+    if not params["trusted_sellers"]:
+        return None
+    try:
+        check_sellers(params["trusted_sellers"])
+    except ValueError as e:
+        raise RebError("trusted_sellers: %s" % e)
+    return trusted_set(tuple(params["trusted_sellers"]))
+
+
+def _best_offer(client, params, trusted):
     """The offer this buyer already holds that matches the filters, else the best open match."""
     filters = _filters(params)
-    offers = client.offers()
-    held = [o for o in offers if o["active_reservation"] and offer_matches(o, dict(filters, state="any"))]
-    for offer in held:
-        if client.reservation(offer["active_reservation"])["buyer"] == client.address:
-            return offer
+    if trusted:
+        filters["sellers"] = sorted(trusted)
+    index = client.market()
+    if params["order_ref"] is None:
+        held = index.select(lambda o: o["active_reservation"] and offer_matches(o, dict(filters, state="any")))
+        for offer in held:
+            if index.reservations[offer["active_reservation"]]["buyer"] == client.address:
+                return offer
     now = client.now()
     wanted = dict(filters, state="open", hours=params["hours"])
-    candidates = [o for o in offers if o["seller"] != client.address and offer_matches(o, wanted, now)]
+    candidates = index.select(lambda o: o["seller"] != client.address and offer_matches(o, wanted, now))
     if not candidates:
         described = ", ".join("%s=%s" % kv for kv in sorted(filters.items())) or "any offer"
         price = params["max_price_per_hour"]
@@ -232,8 +336,8 @@ def _find(client, params):
     if not params["offer_id"]:
         raise RebError("give reservation_id (or offer_id) to say which reservation to make %s." % params["state"])
     offer = client.offer(params["offer_id"])
-    mine = [r for r in client.reservations() if r["offer_id"] == offer["id"]
-            and client.address in (r["buyer"], offer["seller"])]
+    on_offer = [i for i, r in client.market().reservations.items() if r["offer_id"] == offer["id"]]
+    mine = [r for r in client.reservations(on_offer) if client.address in (r["buyer"], offer["seller"])]
     if not mine:
         raise RebError("account %s has no reservation on offer %d." % (client.address, offer["id"]))
     return mine[-1]
@@ -243,6 +347,7 @@ def _amendment(params, reservation):
     if not params["access_endpoint"] or not params["host_key_fingerprint"]:
         raise RebError("state=accepted needs access_endpoint and host_key_fingerprint.")
     endpoint, fingerprint = params["access_endpoint"], params["host_key_fingerprint"]
+    check_length("access_endpoint", endpoint)
     digest = fingerprint_bytes(fingerprint)
     if reservation["state"] == "accepted" and (reservation["access_endpoint"] != endpoint or
                                                fingerprint_bytes(reservation["host_key_fingerprint"]) != digest):
@@ -276,6 +381,9 @@ SPEC = dict(
         hours=dict(type="int"),
         buyer_public_key=dict(type="str"),
         max_price_per_hour=dict(type="int"),
+        order_ref=dict(type="str"),
+        terms_hash=dict(type="str", no_log=False),  # a public hash of an offer's terms
+        trusted_sellers=dict(type="list", elements="str"),
         access_endpoint=dict(type="str"),
         host_key_fingerprint=dict(type="str", no_log=False),  # a public fingerprint, recorded on chain
     ),

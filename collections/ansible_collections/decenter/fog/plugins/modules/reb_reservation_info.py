@@ -9,7 +9,9 @@ DOCUMENTATION = r'''
 module: reb_reservation_info
 short_description: List REB reservations, with their offers, time left and cost so far
 description:
-  - Reads reservations through the REB's paginated view and returns those matching every filter.
+  - Selects reservations by the shared market index (built from the REB's events, see
+    M(decenter.fog.reb_offer_info)), then reads only the selected records from the REB, by id, in bounded
+    pages; returns those matching every filter. Nothing scans the whole history.
   - O(buyer=self) or O(seller=self) select the reservations of the account of O(private_key).
 version_added: 0.1.0
 author: decenter-fog contributors (@decenter-fog)
@@ -68,9 +70,15 @@ def run(params, check_mode):
     buyer, seller = (_who(client, params[k], k) for k in ("buyer", "seller"))
     if params["reservation_id"]:
         reservations = [client.reservation(params["reservation_id"])]
-    else:
-        reservations = client.reservations()
-    offers = dict((o["id"], o) for o in client.offers()) if reservations else {}
+    else:  # select by the market index's events first, then read only those records
+        index = client.market()
+        reservations = client.reservations([
+            i for i, r in index.reservations.items()
+            if (not params["offer_id"] or r["offer_id"] == params["offer_id"])
+            and (not buyer or r["buyer"].lower() == buyer)
+            and (not seller or index.offers[r["offer_id"]]["seller"].lower() == seller)
+            and (not params["state"] or r["state"] in params["state"])])
+    offers = dict((i, client.offer(i)) for i in set(r["offer_id"] for r in reservations))
     now = client.now()
     selected = []
     for r in reservations:
