@@ -304,15 +304,15 @@ def _best_offer(client, params, trusted):
         if price is not None:
             # Say what the price filter alone excludes: the cheapest offer meeting everything else.
             unpriced = dict(wanted, max_price_per_hour=None)
-            dearer = [o for o in offers if o["seller"] != client.address and offer_matches(o, unpriced, now)]
+            dearer = index.select(lambda o: o["seller"] != client.address and offer_matches(o, unpriced, now))
             if dearer:
                 cheapest = min(dearer, key=lambda o: (o["price_per_hour"], o["id"]))
                 rest = ", ".join("%s=%s" % kv for kv in sorted(filters.items()) if kv[0] != "max_price_per_hour")
                 raise RebError("no open offer matching %s for %d hours costs at most max_price_per_hour=%d wei per "
                                "hour; the cheapest that does, offer %d (%s), costs %d wei per hour: raise "
                                "max_price_per_hour to %d or wait for a cheaper offer. Nothing was reserved."
-                               % (rest or "any offer", params["hours"], price, cheapest["id"], cheapest["node_id"], cheapest["price_per_hour"],
-                                  cheapest["price_per_hour"]))
+                               % (rest or "any offer", params["hours"], price, cheapest["id"], cheapest["node_id"],
+                                  cheapest["price_per_hour"], cheapest["price_per_hour"]))
         raise RebError("no open offer matches %s for %d hours; widen the filters or try later."
                        % (described, params["hours"]))
     return rank_offers(candidates, params["near"])[0]
