@@ -15,6 +15,8 @@ RUNS = [  # (table, command)
     ("gas.md", [sys.executable, "bench/gas_bench.py"]),
     ("reb.md", [sys.executable, "bench/reb_bench.py", "--offers", "10000"]),
     ("market.md", [sys.executable, "bench/market_bench.py", "--sizes", "1000,10000,100000"]),
+    ("chain_rpc.md", [sys.executable, "bench/chain_rpc_bench.py", "--transactions", "5", "--write",
+                      "bench/chain_rpc.md"]),
     ("simple_ocr.md", [sys.executable, "bench/simple_ocr_bench.py", "--seconds", "60",
                        "--write", "bench/simple_ocr.md"]),
     ("ocr_views.md", [sys.executable, "bench/ocr_views_bench.py", "--write", "bench/ocr_views.md"]),

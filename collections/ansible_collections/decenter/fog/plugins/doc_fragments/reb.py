@@ -33,17 +33,29 @@ options:
       - If not set, the environment variable E(DECENTER_REB_PRIVATE_KEY) is used.
     type: str
   confirmations:
-    description: Blocks to wait for after a transaction is mined before reporting success.
+    description:
+      - Blocks to wait for after a transaction is mined before reporting success.
+      - On a chain that mines a block only when it gets a transaction (anvil or Hardhat automine) no block
+        would ever confirm it; there a mined transaction counts as final and the task warns so.
     type: int
     default: 0
   timeout:
-    description: Seconds to wait for the endpoint to answer and for each transaction to be mined.
+    description:
+      - Seconds to wait for the endpoint to answer and for each transaction to be mined.
+      - A transaction not mined in time stays on its way; a rerun of the same task waits for it (or reports
+        it once mined) instead of sending it again.
     type: float
     default: 30
 requirements:
   - web3 >= 7 (on the controller)
 notes:
   - Runs on the controller as an action plugin; the target host is not contacted.
+  - Before the REB is deployed or used, a free C(eth_call) probe checks that the chain has the Cancun opcodes
+    the contract needs (TSTORE, TLOAD, MCOPY); a chain without them (for example ganache 7) is refused.
+  - Transactions of one wallet are sent one at a time across all processes of the controller (a lock file), with
+    nonces from the account's pending state. Sent but not yet reported transactions are journalled (hashes and
+    nonces only, never a key) in the directory of the environment variable E(DECENTER_REB_STATE_DIR), by default
+    C(~/.ansible/decenter_fog/wallets).
 '''
 
     # Module attributes: check mode, diff and idempotence.

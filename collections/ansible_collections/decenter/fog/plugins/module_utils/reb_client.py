@@ -5,7 +5,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import time
 import traceback
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_artifact import REB_ARTIFACT
@@ -13,6 +12,9 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CH
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
     RebError, offer_state, reservation_dict, decode_struct_array, struct_kinds, OFFER_STATES, RESERVATION_STATES)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_index import market_index
+from ansible_collections.decenter.fog.plugins.module_utils.reb_chain_check import check_chain
+from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import node_message, revert_data
+from ansible_collections.decenter.fog.plugins.module_utils.reb_tx import TxSender
 
 WEB3_IMPORT_ERROR = None
 try:
@@ -20,15 +22,13 @@ try:
     from eth_account import Account
     from eth_utils import keccak, to_checksum_address, is_address
     from web3 import Web3
-    from web3.exceptions import ContractLogicError, TimeExhausted
+    from web3.exceptions import ContractLogicError
 except ImportError:
     WEB3_IMPORT_ERROR = traceback.format_exc()
 
 # Records per view call: the REB's MAX_PAGE. Its records are fixed-size, so a full page of
 # offers by id needs ~3M gas (reservations less), whatever the market's size.
 PAGE_SIZE = 300
-GAS_HEADROOM = 1.25
-GAS_MARGIN = 30000
 
 _CLIENTS = {}
 
@@ -66,8 +66,14 @@ class RebClient(object):
         self.contract = None
         self._errors = _error_table(self.abi) if WEB3_IMPORT_ERROR is None else {}
         self._accept_window = None
+        self.sender = TxSender(self.w3, self.account, self.chain_id, self.rpc_url, self.timeout, self.confirmations,
+                               self.explain) if self.account else None
         if need_contract:
             self.contract = self._contract(params.get("contract_address"))
+
+    def check_chain(self):
+        """Refuses, in one sentence, a chain that cannot run the REB (free eth_calls, once per endpoint)."""
+        return check_chain(self.w3, self.rpc_url, self.chain_id)
 
     # ------------------------------------------------------------------ setup checks
 
@@ -86,10 +92,13 @@ class RebClient(object):
     def _contract(self, address):
         if not address:
             raise RebError("contract_address is not set: give the REB address (or DECENTER_REB_CONTRACT); "
-                           "deploy one with decenter.fog.reb_contract.")
+                           "deploy one with decenter.fog.reb_contract. In check mode (--check) a REB that "
+                           "reb_contract would deploy does not exist yet, so the tasks after it cannot run: deploy "
+                           "it once without --check (or point contract_address at an existing REB), then check.")
         if not is_address(address):
             raise RebError("contract_address %r is not an Ethereum address (0x followed by 40 hex digits)." % address)
         address = to_checksum_address(address)
+        self.check_chain()
         if not self.code_matches(address):
             raise RebError("no Resource Exchange Broker at %s on chain %d (%s): the address holds %s. Check "
                            "contract_address, or deploy with decenter.fog.reb_contract."
@@ -121,10 +130,14 @@ class RebClient(object):
     def call(self, fn_name, *args):
         try:
             return getattr(self.contract.functions, fn_name)(*args).call()
-        except ContractLogicError as e:
-            raise RebError(self.explain(e))
         except Exception as e:
-            raise RebError("reading %s from the REB at %s failed: %s" % (fn_name, self.rpc_url, _short(e)))
+            raise RebError(self._read_failure(fn_name, e))
+
+    def _read_failure(self, fn_name, error):
+        # ganache answers a revert as a plain RPC error whose data is a dict: look at the data, not the type
+        if isinstance(error, ContractLogicError) or revert_data(error):
+            return self.explain(error)
+        return "reading %s from the REB at %s failed: %s" % (fn_name, self.rpc_url, _short(error))
 
     def market(self):
         """The shared market index (reb_index), brought up to the latest block."""
@@ -176,10 +189,8 @@ class RebClient(object):
         request = {"to": self.contract.address, "data": self.contract.encode_abi(fn_name, args)}
         try:
             return bytes(self.w3.eth.call(request))
-        except ContractLogicError as e:
-            raise RebError(self.explain(e))
         except Exception as e:
-            raise RebError("reading %s from the REB at %s failed: %s" % (fn_name, self.rpc_url, _short(e)))
+            raise RebError(self._read_failure(fn_name, e))
 
     def offer(self, offer_id):
         """One offer from the market index (its strings are in events), or OfferNotFound's sentence."""
@@ -211,7 +222,8 @@ class RebClient(object):
         return self.w3.eth.get_block("latest")["timestamp"]
 
     def nonce(self, account=None):
-        return self.w3.eth.get_transaction_count(account or self.address)
+        """The next nonce of `account` (ours by default), counting its pending transactions."""
+        return self.w3.eth.get_transaction_count(account or self.address, "pending")
 
     # ----------------------------------------------------------------- transactions
 
@@ -221,81 +233,29 @@ class RebClient(object):
         Gas estimation runs the call first, so a call that would revert is refused with its
         reason before anything is signed or sent. With check_mode=True that is all that happens
         (the contract's own checks and the funds check run, nothing is sent) and None is returned.
+        A rerun after a timeout waits for the earlier transaction of the same call (reb_tx).
         """
         value = kwargs.get("value", 0)
-        fn = getattr(self.contract.functions, fn_name)(*args)
-        return self._send(fn.build_transaction, value, fn_name, kwargs.get("check_mode", False))
+        data = self.contract.encode_abi(fn_name, args)
+        return self._send(self.contract.address, data, value, fn_name, kwargs.get("check_mode", False))
 
-    def deploy(self, accept_window):
+    def deploy(self, accept_window, check_mode=False):
+        """Deploy the REB; a rerun after a timeout reports the deployment it waited for, never a second one."""
+        self.check_chain()
         factory = self.w3.eth.contract(abi=self.abi, bytecode=REB_ARTIFACT["bytecode"])
-        return self._send(lambda tx: factory.constructor(accept_window).build_transaction(tx), 0, "deploy")
+        data = factory.constructor(accept_window).data_in_transaction
+        return self._send(None, data, 0, "deploy", check_mode, adopt_mined=True)
 
-    def _send(self, build, value, what, check_mode=False):
-        if self.account is None:
+    def _send(self, to, data, value, what, check_mode=False, adopt_mined=False):
+        if self.sender is None:
             raise RebError("%s needs a wallet: set private_key or DECENTER_REB_PRIVATE_KEY." % what)
-        base = {"from": self.account.address, "value": value, "chainId": self.chain_id,
-                "nonce": self.w3.eth.get_transaction_count(self.account.address, "pending")}
-        try:
-            tx = build(base)
-        except ContractLogicError as e:
-            raise RebError(self.explain(e))
-        except Exception as e:
-            raise RebError(self._send_failure(what, e, value))
-        # Estimates are net of storage refunds, while execution needs the gross amount before the
-        # refund (release and withdraw clear slots); and the estimate runs at the latest block's time,
-        # where a release may owe the seller nothing yet, but is mined later, when it owes something
-        # (one more storage slot set). Headroom covers both; unused gas is not charged.
-        tx["gas"] = int(tx["gas"] * GAS_HEADROOM) + GAS_MARGIN
-        self._check_funds(tx, value, what)
-        if check_mode:
-            return None
-        signed = self.account.sign_transaction(tx)
-        try:
-            sent = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-            receipt = self.w3.eth.wait_for_transaction_receipt(sent, timeout=self.timeout, poll_latency=0.05)
-        except TimeExhausted:
-            raise RebError("%s was sent (tx 0x%s) but not mined within %.0f s: raise timeout or check the node."
-                           % (what, bytes(signed.hash).hex(), self.timeout))
-        except Exception as e:
-            raise RebError(self._send_failure(what, e, value))
-        if receipt["status"] != 1:
-            raise RebError("%s was mined but reverted (tx %s, %d of %d gas used)%s."
-                           % (what, tx_hash(receipt), receipt["gasUsed"], tx["gas"],
-                              ": it ran out of gas" if receipt["gasUsed"] >= tx["gas"] else ""))
-        self._wait_confirmations(receipt)
-        return receipt
-
-    def _check_funds(self, tx, value, what):
-        gas_price = tx.get("maxFeePerGas") or tx.get("gasPrice") or 0
-        needed = value + tx.get("gas", 0) * gas_price
-        balance = self.w3.eth.get_balance(self.account.address)
-        if balance < needed:
-            raise RebError("insufficient funds for %s: account %s holds %d wei but needs %d wei (%d value + gas). "
-                           "Fund the account or lower the hours."
-                           % (what, self.account.address, balance, needed, value))
-
-    def _send_failure(self, what, error, value):
-        text = _short(error)
-        if "insufficient funds" in text.lower():
-            return ("insufficient funds for %s: account %s cannot pay %d wei plus gas. Fund the account."
-                    % (what, self.account.address, value))
-        return "sending %s to %s failed: %s" % (what, self.rpc_url, text)
-
-    def _wait_confirmations(self, receipt):
-        if not self.confirmations:
-            return
-        deadline = time.monotonic() + self.timeout
-        while self.w3.eth.block_number < receipt["blockNumber"] + self.confirmations:
-            if time.monotonic() > deadline:
-                raise RebError("transaction %s has fewer than %d confirmations after %.0f s."
-                               % (tx_hash(receipt), self.confirmations, self.timeout))
-            time.sleep(0.2)
+        return self.sender.send(to, data, value, what, check_mode=check_mode, adopt_mined=adopt_mined)
 
     # ------------------------------------------------------------------ revert reasons
 
     def explain(self, error):
         """A plain sentence for a revert, from the REB's custom error and its arguments."""
-        data = _revert_data(error)
+        data = revert_data(error)
         entry = self._errors.get(data[:4]) if data else None
         if entry is None:
             return "the REB refused the call: %s" % _short(error)
@@ -363,19 +323,6 @@ def _error_table(abi):
     return table
 
 
-def _revert_data(error):
-    """Revert data bytes from web3 (anvil) or eth-tester exceptions, b'' when there is none."""
-    for candidate in (getattr(error, "data", None),) + tuple(getattr(error, "args", ())):
-        if isinstance(candidate, bytes):
-            return candidate
-        if isinstance(candidate, str) and candidate.startswith("0x"):
-            try:
-                return bytes.fromhex(candidate[2:])
-            except ValueError:
-                continue
-    return b""
-
-
 def tx_hash(receipt):
     """0x-prefixed hash of a mined transaction."""
     return "0x" + bytes(receipt["transactionHash"]).hex()
@@ -399,5 +346,4 @@ def _mask_immutables(code):
 
 
 def _short(error):
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text[:300]
+    return node_message(error)

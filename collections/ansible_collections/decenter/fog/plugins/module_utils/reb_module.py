@@ -13,6 +13,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import WEB3_IMPORT_ERROR
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_tx import take_warnings
 
 
 def run_as_module(spec):
@@ -26,6 +27,8 @@ def run_as_module(spec):
         module.fail_json(msg=str(e))
     if not module._diff:
         result.pop("diff", None)
+    for warning in take_warnings():
+        module.warn(warning)
     module.exit_json(**result)
 
 

@@ -12,6 +12,10 @@ description:
   - Deploys the REB contract shipped with this collection and returns its address.
   - When O(contract_address) is given and holds the REB, nothing is deployed (the code is verified
     byte for byte, immutables masked). An address holding something else is an error, never overwritten.
+  - If a run timed out before its deployment was mined, a rerun without O(contract_address) waits for that
+    deployment and reports its address instead of deploying a second REB.
+  - A chain that lacks the Cancun opcodes the REB needs (for example ganache 7) is refused before anything
+    is deployed or spent, in check mode too.
 version_added: 0.1.0
 author: decenter-fog contributors (@decenter-fog)
 options:
@@ -82,6 +86,7 @@ def run(params, check_mode):
         return dict(changed=False, contract_address=client.contract.address, accept_window=window,
                     chain_id=client.chain_id)
     before, after = {"contract_address": None}, {"contract_address": "(new)", "accept_window": params["accept_window"]}
+    client.check_chain()  # a chain that cannot run the REB is refused before anything is spent
     if check_mode:
         return dict(changed=True, contract_address="", chain_id=client.chain_id, diff=dict(before=before, after=after))
     if client.account is None:

@@ -21,6 +21,7 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebE
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import module_kwargs
 # Imported here, at plugin load, on purpose: see the module docstring.
 from ansible_collections.decenter.fog.plugins.module_utils import reb_client  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.decenter.fog.plugins.module_utils.reb_tx import take_warnings
 
 
 class RebAction(ActionBase):
@@ -36,6 +37,7 @@ class RebAction(ActionBase):
         kwargs = module_kwargs(spec)
         validation, params = self.validate_argument_spec(**kwargs)
         secrets = validation._no_log_values
+        take_warnings()  # what an earlier task left behind is not this task's
         try:
             outcome = spec["run"](params, bool(self._task.check_mode))
         except RebError as e:
@@ -47,5 +49,8 @@ class RebAction(ActionBase):
                                                   % (self.MODULE, type(e).__name__, e), secrets))
         if not self._task.diff:
             outcome.pop("diff", None)
+        warnings = take_warnings()
+        if warnings:
+            outcome["warnings"] = outcome.get("warnings", []) + warnings
         result.update(remove_values(outcome, secrets))
         return result
