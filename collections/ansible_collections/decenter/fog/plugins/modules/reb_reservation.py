@@ -211,8 +211,11 @@ def run(params, check_mode):
 
 def _request(client, params, check_mode):
     for name in ("hours", "buyer_public_key"):
-        if not params[name]:
+        if params[name] is None or params[name] == "":
             raise RebError("state=requested needs %s." % name)
+    if params["hours"] < 1:
+        raise RebError("hours=%d: a reservation lasts a whole number of hours, at least 1; give hours=1 or more."
+                       % params["hours"])
     key = ed25519_key_bytes(params["buyer_public_key"])
     trusted = _trusted(params)
     order = order_ref_bytes(params["order_ref"]) if params["order_ref"] is not None else None
@@ -321,8 +324,22 @@ def _best_offer(client, params, trusted):
     candidates = index.select(lambda o: o["seller"] != client.address and offer_matches(o, wanted, now)
                               and o["id"] not in skip)
     if not candidates:
+        described = ", ".join("%s=%s" % kv for kv in sorted(filters.items())) or "any offer"
+        price = params["max_price_per_hour"]
+        if price is not None:
+            # Say what the price filter alone excludes: the cheapest offer meeting everything else.
+            unpriced = dict(wanted, max_price_per_hour=None)
+            dearer = index.select(lambda o: o["seller"] != client.address and offer_matches(o, unpriced, now))
+            if dearer:
+                cheapest = min(dearer, key=lambda o: (o["price_per_hour"], o["id"]))
+                rest = ", ".join("%s=%s" % kv for kv in sorted(filters.items()) if kv[0] != "max_price_per_hour")
+                raise RebError("no open offer matching %s for %d hours costs at most max_price_per_hour=%d wei per "
+                               "hour; the cheapest that does, offer %d (%s), costs %d wei per hour: raise "
+                               "max_price_per_hour to %d or wait for a cheaper offer. Nothing was reserved."
+                               % (rest or "any offer", params["hours"], price, cheapest["id"], cheapest["node_id"],
+                                  cheapest["price_per_hour"], cheapest["price_per_hour"]))
         raise RebError("no open offer matches %s for %d hours; widen the filters or try later."
-                       % (", ".join("%s=%s" % kv for kv in sorted(filters.items())) or "any offer", params["hours"]))
+                       % (described, params["hours"]))
     return rank_offers(candidates, params["near"])[0]
 
 
