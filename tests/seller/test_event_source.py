@@ -204,3 +204,19 @@ def test_an_address_a_rulebook_rendered_as_a_number_is_turned_back():
     address = "0x00a0Ee7A142d267C1f36714E4a8F75612F20a797"
     s = load_source().settings({"contract_address": int(address, 16), "seller": address})
     assert s["contract_address"] == address.lower() and s["seller"] == address
+
+
+def test_ticks_come_while_the_market_is_quiet_and_only_when_asked_for(market, tmp_path):
+    quiet = SourceProcess(source_args(market, tmp_path, tick_interval=0, cursor_file=str(tmp_path / "quiet.json")),
+                          tmp_path / "quiet.log")
+    ticking = SourceProcess(source_args(market, tmp_path, tick_interval=0.5), tmp_path / "source.log")
+    try:
+        events = ticking.wait_for(lambda ev: len([e for e in ev if e["type"] == "Tick"]) >= 2)
+        quiet.wait_for(lambda ev: len(ev) >= 1)
+        time.sleep(1.5)  # three tick intervals: the source without ticks stays silent
+        silent = list(quiet.events)
+    finally:
+        ticking.kill()
+        quiet.kill()
+    assert events[0]["type"] == "Started" and {e["type"] for e in events[1:]} == {"Tick"}
+    assert [e["type"] for e in silent] == ["Started"]

@@ -24,6 +24,9 @@ Arguments (rulebook ``sources:``), every one optional except the chain's address
   backoff_initial / backoff_max
                      seconds to wait after a failed look at the chain, doubling up to the maximum (1 and 30)
   events             only these event types (default: all seven)
+  tick_interval      seconds between ``{"reb": {"type": "Tick"}}`` events (default 0: none), so that a rulebook
+                     finishes what an earlier run could not (a node that was down) without waiting for the
+                     next reservation event
 
 A chain that cannot be reached (or answers with an error) is logged and retried with backoff, never fatal;
 bad arguments stop the source with a message saying which one and what to do.
@@ -35,6 +38,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 
 try:
     from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client
@@ -47,7 +51,7 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_events import (
 LOG = logging.getLogger("decenter.fog.reb_events")
 
 DEFAULTS = {"confirmations": 0, "start_block": 0, "poll_interval": 1.0, "batch_blocks": 1000,
-            "backoff_initial": 1.0, "backoff_max": 30.0}
+            "backoff_initial": 1.0, "backoff_max": 30.0, "tick_interval": 0}
 
 
 class SourceArgumentError(ValueError):
@@ -78,6 +82,7 @@ def settings(args):
         s[name] = _number(name, s[name], minimum=0 if name == "confirmations" else 1)
     for name in ("poll_interval", "backoff_initial", "backoff_max"):
         s[name] = _number(name, s[name], kind=float, minimum=0.01)
+    s["tick_interval"] = _number("tick_interval", s["tick_interval"], kind=float, minimum=0)
     if s["start_block"] != "latest":
         s["start_block"] = _number("start_block", s["start_block"])
     unknown = set(s.get("events") or ()) - set(RESERVATION_EVENTS)
@@ -129,6 +134,15 @@ class RebEventSource(object):
         self.reader = None
         self.cursor = None
         self.failures = 0
+        self.last_tick = time.monotonic()
+
+    def _tick(self):
+        """A Tick event when tick_interval has passed since the last one (None otherwise, or when ticks are off)."""
+        now = time.monotonic()
+        if not self.s["tick_interval"] or now - self.last_tick < self.s["tick_interval"]:
+            return None
+        self.last_tick = now
+        return {"type": "Tick", "at": int(time.time())}
 
     def _connect(self):
         params = {"rpc_url": self.s["rpc_url"], "chain_id": self.s["chain_id"],
@@ -174,6 +188,9 @@ class RebEventSource(object):
                     self.cursor.advance(event["block_number"], event["block_hash"], event["log_index"])
                 if done:
                     self.cursor.advance(*done)
+                tick = self._tick()
+                if tick:
+                    await queue.put({"reb": tick})
                 if self.failures:
                     LOG.warning("the chain at %s answers again after %d failed attempts", self.s["rpc_url"],
                                 self.failures)
