@@ -14,7 +14,7 @@ Arguments (rulebook ``sources:``), every one optional except the chain's address
   rpc_url            JSON-RPC endpoint (or env DECENTER_REB_RPC_URL; default http://127.0.0.1:8545)
   chain_id           refuse another chain (or env DECENTER_REB_CHAIN_ID)
   contract_address   the REB (or env DECENTER_REB_CONTRACT); or
-  contract_file      a YAML/JSON file holding reb_contract_address (the lab's .lab/chain/reb.yml)
+  contract_file      a YAML/JSON file holding reb_contract_address (the lab's .lab/public/reb.yml)
   seller / buyer     only events of reservations of this seller's offers / of this buyer (addresses)
   confirmations      blocks on top of an event's block before it is handed on (default 0)
   cursor_file        where the position of the last event handed on is kept; a restart resumes after it
@@ -227,7 +227,7 @@ async def main(queue, args):
 
 
 if __name__ == "__main__":
-    # Try it by hand: python reb_events.py '{"contract_file": ".lab/chain/reb.yml", "seller": "0x..."}'
+    # Try it by hand: python reb_events.py '{"contract_file": ".lab/public/reb.yml", "seller": "0x..."}'
     import json
 
     class _Print(object):
