@@ -148,3 +148,26 @@ def test_a_service_that_never_becomes_healthy_fails_the_start_with_its_log(super
     assert out.returncode != 0
     assert "service svc is not healthy 2 s after its start" in out.stderr and "answered 503" in out.stderr, \
         out.stderr
+
+
+def test_another_hosts_service_holding_a_lock_of_the_same_path_is_left_alone(supervise, tmp_path):
+    """Hosts that share the machine's processes but each have their own /run (the lab's namespace hosts) all
+    have a lock file at the same path: a stop here must not end another host's service."""
+    supervise("ensure", "svc")
+    run, theirs = tmp_path / "run", tmp_path / "other-host-run"
+    theirs.mkdir()
+    (theirs / "svc.lock").write_text("")
+    hold = "import os, time\nfd = os.open(%r, os.O_RDWR)\ntime.sleep(300)" % str(run / "svc.lock")
+    other = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                              'mount --bind "$0" "$1" && exec "$2" -c "$3"', str(theirs), str(run), sys.executable,
+                              hold], start_new_session=True)
+    try:
+        # Seen from here it holds a file of the very same path as our lock, in its own /run.
+        assert wait_until(lambda: any(os.readlink("/proc/%d/fd/%s" % (other.pid, fd)) == str(run / "svc.lock")
+                                      for fd in os.listdir("/proc/%d/fd" % other.pid)))
+        supervise("stop", "svc")
+        assert not supervise.service_pids()
+        assert other.poll() is None, "the other host's service was ended by this host's stop"
+    finally:
+        other.kill()
+        other.wait(10)

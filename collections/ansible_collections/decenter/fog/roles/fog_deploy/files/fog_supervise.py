@@ -112,8 +112,14 @@ def stop(name):
 
 def holders(name):
     """Pids of the processes that hold the service's lock file open: its supervisor and every process of
-    the service (they inherit the descriptor)."""
-    wanted, found = lock_path(name), []
+    the service (they inherit the descriptor). The file is matched by identity (device, inode), not by path:
+    hosts that share the machine's processes but not its /run (the lab's namespace hosts, containers) each
+    have a lock file of that path, and another host's service is not ours to end."""
+    try:
+        wanted = os.stat(lock_path(name))
+    except OSError:
+        return []  # no lock file was ever made here: nothing holds it
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
@@ -123,11 +129,12 @@ def holders(name):
             continue
         for fd in fds:
             try:
-                if os.readlink("/proc/%s/fd/%s" % (entry, fd)) == wanted:
-                    found.append(int(entry))
-                    break
+                held = os.stat("/proc/%s/fd/%s" % (entry, fd))
             except OSError:
                 continue
+            if (held.st_dev, held.st_ino) == (wanted.st_dev, wanted.st_ino):
+                found.append(int(entry))
+                break
     return sorted(found)
 
 
