@@ -9,6 +9,8 @@ APT_PACKAGES := $(shell awk '!/^\#/ && NF {print $$1}' apt-packages.txt)
 REQUIREMENTS := requirements.txt $(wildcard apps/*/requirements.txt)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# ansible-rulebook (the Resource Seller's agent) runs its rules engine on Java 17.
+export JAVA_HOME ?= /usr/lib/jvm/java-17-openjdk-amd64
 
 .PHONY: setup apt venv npm ansible-test-cache contracts contracts-check test demo gui lab-down bench clean
 
@@ -51,17 +53,29 @@ PYTEST_WORKERS ?= 2
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --durations=25 tests
 
-demo: setup
-	$(ANSIBLE_PLAYBOOK) playbooks/lab_up.yml
-	$(ANSIBLE_PLAYBOOK) federate.yml
-	$(ANSIBLE_PLAYBOOK) playbooks/demo_report.yml
+# The lab operator runs with both organizations' inventories; each organization with its own, through bin/org-run,
+# which hides the other organization's secrets (.lab/orgs/<other>) under an empty tmpfs.
+LAB_INVENTORIES := -i inventories/lab/provider_a -i inventories/lab/provider_b
+AS_PROVIDER_A := bin/org-run provider_a -- $(ANSIBLE_PLAYBOOK) -i inventories/lab/provider_a
 
-# The Resource Selector GUI on loopback, for the lab's buyer (provider A).
+# 1. the operator builds the lab and provider B's agent starts (it publishes B's offers, then answers by itself);
+# 2. provider A federates with its own inventory only; 3. the report; 4. the proof that each side is blind to the
+# other's secrets (a read fails loudly).
+demo: setup
+	$(ANSIBLE_PLAYBOOK) $(LAB_INVENTORIES) playbooks/lab_up.yml
+	$(AS_PROVIDER_A) federate.yml
+	$(AS_PROVIDER_A) playbooks/demo_report.yml
+	@pid=$$(cat .lab/orgs/provider_b/agent/agent.pid) && \
+	  if nsenter -t "$$pid" -m cat .lab/orgs/provider_a/wallet.yml >/dev/null; then \
+	    echo "provider B's agent can read provider A's wallet: the separation is broken" >&2; exit 1; \
+	  else echo "provider B's agent (pid $$pid) cannot read provider A's wallet (above: the error it gets)"; fi
+
+# The Resource Selector GUI on loopback, for the lab's buyer (provider A), as provider A sees the machine.
 gui: setup
-	$(PY) -m apps.resource_selector --inventory inventories/lab
+	bin/org-run provider_a -- $(PY) -m apps.resource_selector --inventory inventories/lab/provider_a
 
 lab-down:
-	$(ANSIBLE_PLAYBOOK) playbooks/lab_down.yml
+	$(ANSIBLE_PLAYBOOK) $(LAB_INVENTORIES) playbooks/lab_down.yml
 
 bench: setup
 	PYTHONPATH=. $(PY) bench/run_all.py

@@ -22,6 +22,10 @@ RUNS = [  # (table, command)
     ("ocr_views.md", [sys.executable, "bench/ocr_views_bench.py", "--write", "bench/ocr_views.md"]),
     ("ocr_robustness.md", [sys.executable, "bench/ocr_robustness_bench.py", "--write", "bench/ocr_robustness.md"]),
     ("gui.md", [sys.executable, "bench/gui_bench.py", "--offers", "10000", "--write", "bench/gui.md"]),
+    # Builds labs (network namespaces): under the lab lock every lab run holds.
+    ("seller.md", [sys.executable, "bench/seller_bench.py", "--block-time", "1", "--write", "bench/seller.md"]),
+    ("federation.md", ["flock", "/tmp/fog-lab.lock", sys.executable, "bench/federation_bench.py",
+                       "--write", "bench/federation.md"]),
 ]
 
 

@@ -1,4 +1,4 @@
-"""`python -m apps.resource_selector --inventory inventories/lab` (what `make gui` runs)."""
+"""`python -m apps.resource_selector --inventory inventories/lab/provider_a` (what `make gui` runs)."""
 import asyncio
 import logging
 import signal

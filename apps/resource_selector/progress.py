@@ -16,6 +16,8 @@ PLAY_STEPS = {
 STATUS = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_skipped": "skipped",
           "runner_on_unreachable": "unreachable"}
 MAX_MESSAGE = 600
+# reserve.yml's task that waits for the seller's own answer (the seller is another organization's agent).
+WAITING_TASK = "Reserve the best matching offer and wait for the seller's answer"
 
 
 def step_of(playbook, play_index):
@@ -56,6 +58,8 @@ class Translator:
             self.play = str(data.get("play") or data.get("name") or "")
             self.step = step_of(self.playbook, self.play_index)
             return dict(type="play", playbook=self.playbook, play=self.play, step=self.step)
+        if kind == "playbook_on_task_start" and str(data.get("task") or data.get("name") or "") == WAITING_TASK:
+            return dict(type="waiting", playbook=self.playbook, play=self.play, step=self.step, task=WAITING_TASK)
         if kind in STATUS:
             status = STATUS[kind]
             res = data.get("res") or {}
@@ -67,6 +71,8 @@ class Translator:
                         task=str(data.get("task") or ""), host=str(data.get("host") or ""), status=status)
             if status in ("failed", "unreachable"):
                 line["msg"] = failure_message(res)
+            if isinstance(res.get("answers"), list):
+                line["answers"] = answers_of(res["answers"])
             return line
         if kind == "playbook_on_stats":
             counts = {}
@@ -74,6 +80,17 @@ class Translator:
                 counts[name] = sum((data.get(name) or {}).values())
             return dict(type="stats", playbook=self.playbook, counts=counts)
         return None
+
+
+def answers_of(answers):
+    """The sellers' answers to the buyer's requests (reb_reservation wait_timeout), named fields only."""
+    out = []
+    for a in answers[:10]:
+        if isinstance(a, dict):
+            out.append(dict(reservation_id=a.get("reservation_id"), node_id=str(a.get("node_id") or ""),
+                            state=str(a.get("state") or ""), waited=a.get("waited"),
+                            reason=str(a["reason"])[:MAX_MESSAGE] if a.get("reason") else None))
+    return out
 
 
 def failure_message(res):

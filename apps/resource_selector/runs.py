@@ -25,6 +25,8 @@ class Run:
         self.id = run_id
         self.kind = kind
         self.summary = summary
+        # Whom a federate run waits for (the offer's seller, by its name on the REB), for the page.
+        self.seller = None
         self.extravars = extravars
         self.loop = loop
         self.status = "running"
@@ -75,8 +77,8 @@ class Run:
             pass
 
     def view(self, with_events=True):
-        out = dict(id=self.id, kind=self.kind, summary=self.summary, status=self.status, step=self.step,
-                   error=self.error, started=self.started, counts=dict(self.counts),
+        out = dict(id=self.id, kind=self.kind, summary=self.summary, seller=self.seller, status=self.status,
+                   step=self.step, error=self.error, started=self.started, counts=dict(self.counts),
                    elapsed=self.elapsed if self.status != "running" else round(time.monotonic() - self._t0, 3))
         if with_events:
             out["events"] = self.since(0)

@@ -177,9 +177,11 @@ def routes(sel):
         escrow = offer["price_per_hour"] * hours
         summary = "offer %d (%s in %s) for %d h, escrow %s" % (offer_id, offer["node_id"], offer["region"], hours,
                                                                eth(escrow))
+        seller = await asyncio.to_thread(sel.market.client().provider_name, offer["seller"])
         run = sel.runs.start("federate", summary, dict(fog_offer_filters={"offer_id": offer_id}, fog_hours=hours,
                                                        fog_buyer=sel.settings.buyer_group),
                              asyncio.get_running_loop())
+        run.seller = seller or offer["seller"]
         return web.json_response(dict(run=run.view(False), escrow=str(escrow), escrow_eth=eth(escrow)), status=202)
 
     @r.post("/api/release")

@@ -52,7 +52,7 @@ def parse_args(argv=None, environ=None):
     environ = os.environ if environ is None else environ
     p = argparse.ArgumentParser(prog="python -m apps.resource_selector",
                                 description="Resource Selector GUI of the DECENTER Brokerage Platform.")
-    p.add_argument("--inventory", required=True, help="the buyer's Ansible inventory (e.g. inventories/lab)")
+    p.add_argument("--inventory", required=True, help="the buyer's Ansible inventory (e.g. inventories/lab/provider_a)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other needs a token)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port of the GUI (default %d)" % DEFAULT_PORT)
     p.add_argument("--webserver-port", type=int, default=0,
@@ -76,7 +76,8 @@ def build(args, environ):
     if not inventory.is_absolute():
         inventory = (Path.cwd() / inventory).resolve()
     if not inventory.exists():
-        raise SettingsError("inventory %s does not exist: give the buyer's inventory, e.g. --inventory inventories/lab."
+        raise SettingsError("inventory %s does not exist: give the buyer's inventory, e.g. --inventory "
+                            "inventories/lab/provider_a."
                             % inventory)
     for name in ("port", "webserver_port"):
         value = getattr(args, name)

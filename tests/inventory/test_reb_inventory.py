@@ -7,12 +7,13 @@ cannot interfere: a filter source adds its hosts to its own group through `group
 import base64
 import os
 import hashlib
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.inventory.helpers import (ROOT, Market, CountingProxy, ansible_adhoc, ansible_inventory, hosts_of, plain,
-                                     write_source)
+from tests.inventory.helpers import (ROOT, Market, CountingProxy, ansible_adhoc, ansible_inventory, clean_env,
+                                     hosts_of, plain, write_source)
 from tests.support.chain import CHAIN_ID, deploy_reb
 
 DEPLOYER, SELLER1, SELLER2, BUYER, OTHER_BUYER, NOBODY = range(6)
@@ -322,3 +323,23 @@ def test_plugin_helpers(monkeypatch):
     assert reb._address_of("0x" + "zz" * 32) is None
     assert reb._address_of("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80") == \
         "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+
+
+def test_chain_options_given_to_the_run_reach_the_buyer_view(world, tmp_path, anvil):
+    """-e reb_contract_address / reb_rpc_url (what the REB tasks of the run use) override the file's options:
+    the rented nodes come from the chain the run acts on, never from another one (issue 16, item 8)."""
+    source = write_source(tmp_path, "rented.reb.yml", dict(chain(world), view="buyer"))
+    other = deploy_reb(anvil.w3, world["accounts"][DEPLOYER])  # another REB on the same chain: no rentals
+    key = world["keys"][BUYER]
+
+    def rented(*extra):
+        cmd = [str(ROOT / ".venv/bin/ansible"), "reb_rented", "-i", str(source), "--list-hosts"] + list(extra)
+        return subprocess.run(cmd, cwd=str(ROOT), env=clean_env(DECENTER_REB_PRIVATE_KEY=key), capture_output=True,
+                              text=True, timeout=120)
+
+    assert "seoul-keti" in rented().stdout
+    proc = rented("-e", "reb_contract_address=%s" % other)
+    assert "seoul-keti" not in proc.stdout and "hosts (0)" in proc.stdout, proc.stdout + proc.stderr
+    proc = rented("-e", "reb_rpc_url=http://127.0.0.1:1")
+    assert "seoul-keti" not in proc.stdout and "cannot reach the Ethereum JSON-RPC endpoint http://127.0.0.1:1" in \
+        proc.stderr, proc.stderr

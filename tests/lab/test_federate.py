@@ -1,6 +1,9 @@
-"""The lab end to end: federate.yml rents SEOUL-KETI for provider A, text from camkor1 lands in A's
-Repository in Italy over A's overlay only; reruns change nothing and send no transaction; release
-undoes it; lab_down leaves nothing."""
+"""The lab end to end, two organizations with separate controllers: A's federate.yml (A's inventory only, B's secrets
+hidden by bin/org-run) reserves SEOUL-KETI, B's own agent (its secrets hidden from A, A's from it) accepts by itself,
+A provisions and deploys, text from camkor1 lands in A's Repository in Italy over A's overlay only; reruns change
+nothing and send no transaction; A's release ends it and B's agent revokes A's key by itself; B's agent down: A's wait
+ends at its timeout, A cancels and its escrow comes back to the wei; a buyer B's policy refuses is rejected and
+refunded and told nothing is left; lab_down leaves nothing."""
 import json
 import subprocess
 import time
@@ -13,6 +16,10 @@ from tests.lab.conftest import PREFIX, changed
 
 REDIS = ("10.10.0.10", "6379")        # A's Repository on CLOUD's private LAN
 CAMKOR1 = ("10.20.0.21", "8081")      # B's camera on SEOUL-KETI's private LAN
+
+
+def recap_hosts(recap_):
+    return sorted(recap_)
 
 
 def reachable(lab, host, address):
@@ -47,10 +54,37 @@ def logs(lab, *hosts):
 
 
 def chain(lab):
-    state = Path(lab.extra["lab_dir"]) / "chain"
-    accounts = yaml.safe_load((state / "wallets.yml").read_text())["lab_accounts"]
     w3 = Web3(Web3.HTTPProvider("http://127.0.0.1:%d" % lab.anvil_port))
-    return w3, accounts
+    return w3, lab.accounts()
+
+
+def reb(lab):
+    w3, _ = chain(lab)
+    address = yaml.safe_load((lab.state / "public" / "reb.yml").read_text())["reb_contract_address"]
+    artifact = json.loads((Path(__file__).resolve().parents[2] / "contracts" / "build" /
+                           "ResourceExchangeBroker.json").read_text())
+    return w3.eth.contract(address=address, abi=artifact["abi"])
+
+
+def gas_paid(w3, address, first_block):
+    """Wei `address` paid for gas in the blocks since `first_block` (from the receipts)."""
+    paid = 0
+    for number in range(first_block, w3.eth.block_number + 1):
+        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            if tx["from"] == address:
+                receipt = w3.eth.get_transaction_receipt(tx["hash"])
+                paid += receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    return paid
+
+
+def seller_agent(lab, state="started"):
+    """Start or stop provider B's agent, as B (its own inventory, A's secrets hidden)."""
+    return lab.playbook("playbooks/lab_seller_agent.yml", "-e", "lab_seller_agent_state=%s" % state,
+                        org="provider_b")
+
+
+def granted_keys(lab):
+    return (lab.state / "hosts" / "seoul-keti" / "root-ssh" / "authorized_keys").read_text()
 
 
 def nonces(lab):
@@ -73,8 +107,83 @@ def test_initial_state_is_provider_a_only(lab):
     assert reachable(lab, "povo", REDIS)
 
 
+def test_each_organization_runs_blind_to_the_other_ones_secrets(lab):
+    wallet_b = lab.state / "orgs" / "provider_b" / "wallet.yml"
+    wallet_a = lab.state / "orgs" / "provider_a" / "wallet.yml"
+    assert wallet_b.stat().st_mode & 0o777 == 0o600 and wallet_b.parent.stat().st_mode & 0o777 == 0o700
+    read = lab.run(["cat", str(wallet_b)], org="provider_a")
+    assert read.returncode != 0 and "No such file or directory" in read.stderr, read
+    assert lab.run(["cat", str(wallet_a)], org="provider_a").returncode == 0, "A reads its own wallet"
+    write = lab.run(["touch", str(wallet_b.parent / "planted")], org="provider_a")
+    assert write.returncode != 0 and "Read-only file system" in write.stderr, write
+    chain_log = lab.run(["cat", str(lab.state / "chain" / "anvil.log")], org="provider_a")
+    assert chain_log.returncode != 0, "anvil's log prints every funded key: the operator's, hidden from both"
+    assert lab.run(["ls", str(lab.state / "hosts" / "seoul-keti" / "etc-ssh")], org="provider_a").returncode != 0
+    # An Ansible run of A that reaches for B's wallet fails loudly.
+    lookup = lab.run([str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "ansible"), "localhost",
+                      "-i", str(lab.org_inventory("provider_a")), "-m", "ansible.builtin.debug",
+                      "-a", "msg={{ lookup('ansible.builtin.file', '%s') }}" % wallet_b, "-e", json.dumps(lab.extra)],
+                     org="provider_a")
+    said = lookup.stdout + lookup.stderr
+    assert lookup.returncode != 0 and "file not found" in said.lower() and str(wallet_b) in said, lookup
+    # B's agent runs with A's directory hidden.
+    pid = (lab.state / "orgs" / "provider_b" / "agent" / "agent.pid").read_text().strip()
+    agent_view = subprocess.run(["nsenter", "-t", pid, "-m", "cat", str(wallet_a)], capture_output=True, text=True,
+                                timeout=20)
+    assert agent_view.returncode != 0 and "No such file or directory" in agent_view.stderr, agent_view
+    assert subprocess.run(["nsenter", "-t", pid, "-m", "cat", str(wallet_b)], capture_output=True,
+                          timeout=20).returncode == 0, "B's agent reads its own wallet"
+
+
+def test_seller_agent_down_the_buyer_cancels_at_its_timeout_and_gets_the_escrow_back(lab):
+    w3, accounts = chain(lab)
+    contract = reb(lab)
+    seller_agent(lab, "stopped")
+    try:
+        buyer = accounts["provider_a"]
+        first_block = w3.eth.block_number + 1
+        balance, escrow_held = w3.eth.get_balance(buyer), w3.eth.get_balance(contract.address)
+        rc, result, out = lab.playbook("playbooks/reserve.yml", "-e", "fog_answer_timeout=5", org="provider_a",
+                                       check=False)
+        assert rc != 0, out[-4000:]
+        assert "did not answer reservation" in out and "within wait_timeout=5 s" in out, out[-4000:]
+        assert "the buyer cancelled it" in out and "Nothing is rented" in out, out[-4000:]
+        last = contract.functions.getReservation(contract.functions.reservationCount().call()).call()
+        assert last[3] == 4, "the unanswered request is Cancelled"
+        paid = gas_paid(w3, buyer, first_block)
+        assert w3.eth.get_balance(buyer) == balance - paid, "the escrow came back to the wei: A paid its gas only"
+        assert w3.eth.get_balance(contract.address) == escrow_held
+        assert contract.functions.owed(buyer).call() == 0
+    finally:
+        seller_agent(lab, "started")
+
+
+def test_a_buyer_the_sellers_policy_refuses_is_rejected_refunded_and_told_nothing_is_left(lab):
+    w3, accounts = chain(lab)
+    contract = reb(lab)
+    policy = lab.org_inventory("provider_b") / "group_vars" / "all" / "sale_policy.yml"
+    original = policy.read_text()
+    refusing = yaml.safe_load(original)
+    refusing["fog_sale_policy"]["refused_buyers"] = [accounts["provider_a"]]
+    policy.write_text(yaml.safe_dump(refusing))
+    try:
+        buyer = accounts["provider_a"]
+        first_block = w3.eth.block_number + 1
+        balance = w3.eth.get_balance(buyer)
+        rc, _, out = lab.playbook("playbooks/reserve.yml", "-e", "fog_answer_timeout=60", org="provider_a",
+                                  check=False)
+        assert rc != 0, out[-4000:]
+        assert "nothing left to rent" in out and "seoul-keti" in out, out[-4000:]
+        last = contract.functions.getReservation(contract.functions.reservationCount().call()).call()
+        assert last[3] == 3, "B's agent rejected the request (Rejected)"
+        assert w3.eth.get_balance(buyer) == balance - gas_paid(w3, buyer, first_block), "refunded to the wei"
+        assert "decenter-reb-" not in granted_keys(lab), "a refused buyer's key is never granted"
+    finally:
+        policy.write_text(original)
+
+
 def test_federate_then_rerun_changes_nothing(lab):
-    _, first, out = lab.playbook("federate.yml")
+    _, first, out = lab.playbook("federate.yml", org="provider_a")
     assert changed(first) > 0
     found = wait_for_texts(lab, "camkor1")
     assert found, "text read from camkor1 on SEOUL-KETI must land in A's Repository in Italy\n" + \
@@ -84,8 +193,10 @@ def test_federate_then_rerun_changes_nothing(lab):
     route = lab.netns("seoul-keti", "ip", "route", "get", REDIS[0]).stdout
     assert "dev wg0" in route, "A's private LAN is reached through the overlay only: " + route
 
+    # A's run knows only A's hosts and the node it rents (reached with A's provisioning key), never B's others.
+    assert set(recap_hosts(first)) <= {"localhost", "cloud", "povo", "seoul-keti"} and "seoul" not in first, first
     before = nonces(lab)
-    _, second, out = lab.playbook("federate.yml")
+    _, second, out = lab.playbook("federate.yml", org="provider_a")
     assert changed(second) == 0, out[-4000:]
     assert nonces(lab) == before, "a rerun must send no transaction"
 
@@ -98,10 +209,11 @@ def test_a_node_whose_host_key_is_not_the_one_on_chain_is_refused(lab, tmp_path)
     keyscan.write_text('#!/bin/sh\n# called like ssh-keyscan: the host is the last argument\n'
                        'for host; do :; done\necho "$host %s"\n' % " ".join(impostor))
     keyscan.chmod(0o755)
-    known_hosts = Path(lab.extra["lab_dir"]) / "keys" / "rented_known_hosts"
+    known_hosts = lab.state / "orgs" / "provider_a" / "rented_known_hosts"
     trusted = known_hosts.read_text()
 
-    rc, result, out = lab.playbook("playbooks/provision.yml", "-e", "fog_keyscan_command=%s" % keyscan, check=False)
+    rc, result, out = lab.playbook("playbooks/provision.yml", "-e", "fog_keyscan_command=%s" % keyscan, check=False,
+                                   org="provider_a")
     assert rc != 0, out[-4000:]
     assert "but the seller recorded" in out and "Not connecting (the endpoint may be intercepted)" in out, out[-4000:]
     assert changed(result) == 0, out[-4000:]
@@ -110,27 +222,31 @@ def test_a_node_whose_host_key_is_not_the_one_on_chain_is_refused(lab, tmp_path)
 
 def test_release_settles_and_undoes_everything(lab):
     w3, accounts = chain(lab)
-    _, first, out = lab.playbook("playbooks/release.yml")
+    assert "decenter-reb-" in granted_keys(lab), "B's agent granted A's key when it accepted"
+    _, first, out = lab.playbook("playbooks/release.yml", org="provider_a")
     assert changed(first) > 0
+    assert "seoul" not in first, "A's run never touches B's own hosts"
     peers = in_host(lab, "cloud", "wg", "show", "wg0", "peers")
     assert peers.returncode == 0 and peers.stdout.strip() == "", "the hub keeps no peer for the released node"
     assert in_host(lab, "seoul-keti", "ip", "link", "show", "wg0").returncode != 0, "the node left the overlay"
-    keys = (Path(lab.extra["lab_dir"]) / "hosts" / "seoul-keti" / "root-ssh" / "authorized_keys").read_text()
-    assert "decenter-reb-" not in keys, "the seller revoked the buyer's key"
     assert not reachable(lab, "seoul-keti", REDIS)
 
-    reb_file = yaml.safe_load((Path(lab.extra["lab_dir"]) / "chain" / "reb.yml").read_text())
-    artifact = json.loads((Path(__file__).resolve().parents[2] / "contracts" / "build" /
-                           "ResourceExchangeBroker.json").read_text())
-    reb = w3.eth.contract(address=reb_file["reb_contract_address"], abi=artifact["abi"])
-    reservation = reb.functions.getReservation(reb.functions.reservationCount().call()).call()
+    contract = reb(lab)
+    reservation = contract.functions.getReservation(contract.functions.reservationCount().call()).call()
     assert reservation[3] == 6, "the reservation is Released"
-    assert reb.functions.owed(accounts["provider_a"]).call() == 0
-    assert reb.functions.owed(accounts["provider_b"]).call() == 0
-    assert w3.eth.get_balance(reb.address) == 0, "escrow fully paid out: seller for the time used, buyer the rest"
+    assert contract.functions.owed(accounts["provider_a"]).call() == 0
+    for _ in range(120):  # bounded: B's agent sees the release on chain, revokes and collects by itself
+        if "decenter-reb-" not in granted_keys(lab) and contract.functions.owed(accounts["provider_b"]).call() == 0:
+            break
+        time.sleep(0.5)
+    assert "decenter-reb-" not in granted_keys(lab), "B's agent revoked the buyer's key by itself"
+    assert contract.functions.owed(accounts["provider_b"]).call() == 0, "B's agent collected its payment"
+    assert w3.eth.get_balance(contract.address) == 0, "escrow fully paid out: seller for the time used, buyer the rest"
 
-    _, second, out = lab.playbook("playbooks/release.yml")
+    before = nonces(lab)
+    _, second, out = lab.playbook("playbooks/release.yml", org="provider_a")
     assert changed(second) == 0, out[-4000:]
+    assert nonces(lab) == before, "a rerun sends no transaction"
 
 
 def test_lab_down_leaves_nothing(lab):
@@ -139,7 +255,7 @@ def test_lab_down_leaves_nothing(lab):
     assert PREFIX + "-" not in namespaces
     state = Path(lab.extra["lab_dir"])
     assert not (state / "hosts").exists()
-    assert not (state / "chain").exists() and not (state / "keys").exists(), \
+    assert not (state / "chain").exists() and not (state / "orgs").exists() and not (state / "public").exists(), \
         "the next lab_up starts a new chain: reservations of this lab's host keys must not outlive it"
     leftovers = subprocess.run(["pgrep", "-f", str(state)], capture_output=True, text=True).stdout
     assert leftovers.strip() == "", "processes of the lab still run: " + leftovers

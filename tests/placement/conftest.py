@@ -1,5 +1,5 @@
 """Fixtures of the placement tests: the simple_ocr descriptor and the lab's hosts (Table I) as the
-inventory describes them (inventories/lab), turned into host dicts the way a playbook does."""
+inventory describes them (inventories/lab/provider_a and provider_b), turned into host dicts the way a playbook does."""
 import copy
 import sys
 from pathlib import Path
@@ -30,18 +30,24 @@ def _groups_of(tree, parents=()):
 
 
 def lab_hosts():
-    """Every fog host of the lab: host_vars plus the group_vars of its groups (fog_provider)."""
-    groups = _groups_of(yaml.safe_load((LAB / "hosts.yml").read_text()))
+    """Every fog host of the lab, from both organizations' inventories: group_vars/all, then the group_vars of its
+    groups (fog_provider), then its host_vars."""
     hosts = {}
-    for path in sorted((LAB / "host_vars").glob("*.yml")):
-        name = path.stem
-        hostvars = {}
-        for group in groups.get(name, []):
-            group_file = LAB / "group_vars" / ("%s.yml" % group)
-            if group_file.exists():
-                hostvars.update(yaml.safe_load(group_file.read_text()) or {})
-        hostvars.update(yaml.safe_load(path.read_text()))
-        hosts[name] = host_from_hostvars(name, hostvars)
+    for org in ("provider_a", "provider_b"):
+        inventory = LAB / org
+        groups = _groups_of(yaml.safe_load((inventory / "hosts.yml").read_text()))
+        common = {}
+        for path in sorted((inventory / "group_vars" / "all").glob("*.yml")):
+            common.update(yaml.safe_load(path.read_text()) or {})
+        for path in sorted((inventory / "host_vars").glob("*.yml")):
+            name = path.stem
+            hostvars = dict(common)
+            for group in groups.get(name, []):
+                group_file = inventory / "group_vars" / ("%s.yml" % group)
+                if group_file.exists():
+                    hostvars.update(yaml.safe_load(group_file.read_text()) or {})
+            hostvars.update(yaml.safe_load(path.read_text()))
+            hosts[name] = host_from_hostvars(name, hostvars)
     return hosts
 
 

@@ -6,7 +6,8 @@ from tests.quality.awx_model import AWX, ROOT
 from tests.quality.tools import run, tool
 
 STEPS = {"Publish": "playbooks/publish.yml", "Reserve": "playbooks/reserve.yml",
-         "Provision": "playbooks/provision.yml", "Deploy": "playbooks/deploy.yml", "Release": "playbooks/release.yml"}
+         "Provision": "playbooks/provision.yml", "Deploy": "playbooks/deploy.yml", "Release": "playbooks/release.yml",
+         "Answer requests": "playbooks/seller/answer.yml"}
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,14 @@ def test_workflow_chains_the_steps_in_order(awx, templates):
         path.append(nodes[current]["unified_job_template"]["name"])
         assert len(path) <= len(nodes), "the success path loops: %s" % path
         current = (edges[current]["success_nodes"] or [None])[0]
-    assert path == ["Publish", "Reserve", "Provision", "Deploy"]
+    assert path == ["Reserve", "Provision", "Deploy"], "the buyer starts at the check: publishing is the seller's"
+
+
+def test_reserve_waits_for_the_sellers_answer_for_as_long_as_the_survey_says(awx, templates):
+    questions = {q["variable"]: q for q in templates["Reserve"]["survey"]}
+    assert questions["fog_answer_timeout"]["type"] == "integer" and questions["fog_answer_timeout"]["min"] >= 1
+    assert "fog_answer_timeout" in {q["variable"] for q in awx["awx_workflow_survey"]}
+    assert "fog_answer_timeout" in awx_model.variables_read(ROOT / "playbooks" / "reserve.yml")
 
 
 @pytest.mark.parametrize("step", ["Provision", "Deploy"])
@@ -142,7 +150,7 @@ def test_secrets_never_logged_and_connection_from_env_or_vault():
 
 def test_inventories_are_sourced_from_existing_project_paths(awx):
     paths = {i["source_path"] for i in awx["awx_inventories"]}
-    assert paths == {"inventories/lab", "inventories/production"}
+    assert paths == {"inventories/lab/provider_a", "inventories/lab/provider_b", "inventories/production"}
     for path in paths:
         assert (ROOT / path / "hosts.yml").is_file()
 
@@ -176,3 +184,11 @@ def test_without_controller_or_wallet_it_says_what_to_set_and_contacts_nothing()
     assert proc.returncode != 0
     assert "The REB wallet credential needs all of: rpc_url, chain_id, contract_address, private_key" in out, out[-3000:]
     assert "t" * 20 not in out
+
+
+def test_the_seller_answers_on_a_schedule_against_its_own_inventory(awx, templates):
+    (schedule,) = awx["awx_schedules"]
+    assert templates[schedule["job_template"]]["playbook"] == "playbooks/seller/answer.yml"
+    assert schedule["rrule"].startswith("DTSTART:") and "FREQ=MINUTELY" in schedule["rrule"]
+    inventories = {i["name"]: i["source_path"] for i in awx["awx_inventories"]}
+    assert inventories[schedule["inventory"]] == "inventories/lab/provider_b"

@@ -131,6 +131,34 @@ decenter.fog.reb_reservation:
   hours: 2
   buyer_public_key: "{{ buyer_public_key }}"
 """, r"insufficient funds for reserve: account {addr_poor} .*Fund the account"),
+    # --- hours and price (issue 16: the value given is named, the cheapest matching offer is said)
+    ("zero hours", """
+decenter.fog.reb_reservation:
+  private_key: "{{ key_c }}"
+  state: requested
+  offer_filters: {node_id: err-open}
+  hours: 0
+  buyer_public_key: "{{ buyer_public_key }}"
+""", r"hours=0: a reservation lasts a whole number of hours, at least 1; give hours=1 or more"),
+    ("negative hours", """
+decenter.fog.reb_reservation:
+  private_key: "{{ key_c }}"
+  state: requested
+  offer_filters: {node_id: err-open}
+  hours: -1
+  buyer_public_key: "{{ buyer_public_key }}"
+""", r"hours=-1: a reservation lasts a whole number of hours, at least 1"),
+    ("max price below every matching offer", """
+decenter.fog.reb_reservation:
+  private_key: "{{ key_c }}"
+  state: requested
+  offer_filters: {node_id: err-open}
+  max_price_per_hour: 10
+  hours: 2
+  buyer_public_key: "{{ buyer_public_key }}"
+""", r"no open offer matching node_id=err-open for 2 hours costs at most max_price_per_hour=10 wei per hour; "
+     r"the cheapest that does, offer {err-open} \(err-open\), costs 1000 wei per hour: raise max_price_per_hour "
+     r"to 1000"),
     # --- offers that are not open
     ("reserve an offer another buyer holds", """
 decenter.fog.reb_reservation:

@@ -1,8 +1,10 @@
 """Fixtures of the Resource Selector tests: a REB with a small market on the session's anvil, the buyer's
-inventory (with a seller host run locally, so reserve.yml really reserves and accepts), and the GUI."""
+inventory, a seller answering on chain by itself (so reserve.yml really reserves and waits for an acceptance), and
+the GUI."""
 import pytest
 
-from tests.support.chain import deploy_reb
+from tests.support.chain import deploy_reb, free_port
+from tests.support.chain_seller import ChainSeller
 from tests.resource_selector.support import Gui, Market, write_run_inventory
 
 
@@ -20,7 +22,14 @@ def run_inventory(market, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def gui(run_inventory, tmp_path_factory):
+def seller(market):
+    """Provider B accepts each request for its offers by itself; its endpoint is a closed loopback port."""
+    with ChainSeller(market.w3, market.reb, market.seller, "accept", endpoint="127.0.0.1:%d" % free_port()) as agent:
+        yield agent
+
+
+@pytest.fixture(scope="module")
+def gui(run_inventory, seller, tmp_path_factory):
     server = Gui(run_inventory, tmp_path_factory.mktemp("gui"))
     yield server
     server.stop()

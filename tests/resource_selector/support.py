@@ -95,7 +95,8 @@ def write_inventory(path, market, extra_group_vars=None, hosts=None):
 class Gui:
     """`python -m apps.resource_selector` as a real process on loopback ports of its own."""
 
-    def __init__(self, inventory, workdir, extra_vars=None, host="127.0.0.1", token=None, args=()):
+    def __init__(self, inventory, workdir, extra_vars=None, host="127.0.0.1", token=None, args=(), org_run=None):
+        """org_run=(org, lab_dir): run it as that organization of a lab sees the machine (bin/org-run)."""
         self.port = free_port()
         self.proxy_port = free_port()
         self.host = host
@@ -106,6 +107,8 @@ class Gui:
                    "--port", str(self.port), "--webserver-port", str(self.proxy_port)] + list(args)
         if extra_vars:
             command += ["--extra-vars", json.dumps(extra_vars)]
+        if org_run:
+            command = [str(ROOT / "bin" / "org-run"), org_run[0], "--lab-dir", str(org_run[1]), "--"] + command
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         env.pop("RESOURCE_SELECTOR_TOKEN", None)
         if token:

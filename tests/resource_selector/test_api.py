@@ -159,6 +159,7 @@ def test_federate_runs_playbooks_once_streams_progress_and_explains_the_failure(
     assert sorted(a.status_code for a in answers) == [202, 409], [a.text for a in answers]
     started = next(a.json() for a in answers if a.status_code == 202)
     assert started["escrow"] == str(2 * 10 ** 15) and started["escrow_eth"] == "0.002 ETH"
+    assert started["run"]["seller"] == "Provider B (KETI)", "the page names whom the buyer waits for"
     refused = next(a.json() for a in answers if a.status_code == 409)
     assert "still going" in refused["error"]
     run_id = started["run"]["id"]
@@ -170,8 +171,11 @@ def test_federate_runs_playbooks_once_streams_progress_and_explains_the_failure(
     data = [d for _, d in events]
     assert [d["seq"] for d in data] == list(range(1, len(data) + 1)), "every event once, in order"
     tasks = dict(((d["task"], d["host"]), d) for d in data if d["type"] == "task")
-    assert tasks[("Reserve the best matching offer", "cloud")]["status"] == "changed"
-    assert tasks[("Accept with the access endpoint and host-key fingerprint", "seoul-keti")]["status"] == "changed"
+    waiting = [d for d in data if d["type"] == "waiting"]
+    assert len(waiting) == 1 and waiting[0]["step"] == "reserve", "the page is told the buyer waits for the seller"
+    booked = tasks[("Reserve the best matching offer and wait for the seller's answer", "cloud")]
+    assert booked["status"] == "changed" and booked["seq"] > waiting[0]["seq"]
+    assert [(a["node_id"], a["state"]) for a in booked["answers"]] == [("seoul-keti", "accepted")], booked
     steps = [d["step"] for d in data if d.get("step")]
     assert steps.index("check") < steps.index("reserve") < steps.index("provision")
     assert "deploy" not in steps, "deploy.yml never starts after provision.yml failed"

@@ -19,14 +19,16 @@ RUN_TIMEOUT_MS = 900000
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    # Step 1 is the seller's: provider B offers SEOUL-KETI before the buyer opens the market.
-    with running_lab(tmp_path_factory, PREFIX, "playbooks/publish.yml") as built:
+    # Step 1 is the seller's: provider B's agent (started by lab_up) offers SEOUL-KETI and answers by itself.
+    with running_lab(tmp_path_factory, PREFIX) as built:
         yield built
 
 
 @pytest.fixture(scope="module")
 def gui(lab, tmp_path_factory):
-    server = Gui(lab.inventory, tmp_path_factory.mktemp("gui"), extra_vars=lab.extra)
+    # The GUI is provider A's: it runs as A sees the machine (bin/org-run hides B's secrets), with A's inventory.
+    server = Gui(lab.org_inventory("provider_a"), tmp_path_factory.mktemp("gui"), extra_vars=lab.extra,
+                 org_run=("provider_a", lab.state))
     yield server
     server.stop()
 
@@ -50,7 +52,7 @@ def tab(browser, gui):
 
 def store_text(lab, camera, text):
     """Write one record into A's Repository on CLOUD, as a Processor does (from inside CLOUD's namespace)."""
-    password = (Path(lab.extra["lab_dir"]) / "keys" / "repository_password").read_text().strip()
+    password = (lab.state / "orgs" / "provider_a" / "repository_password").read_text().strip()
     code = ("import sys, time; sys.path.insert(0, 'apps/simple_ocr')\n"
             "from simple_ocr.repository.store import Repository\n"
             "from simple_ocr.records import TextRecord\n"
@@ -95,8 +97,9 @@ def test_double_click_reserves_and_federates_once(tab, gui, shots):
     steps = tab.eval_on_selector_all("#steps li", "items => items.map(i => i.dataset.step + ':' + i.className)")
     assert steps == ["publish:done", "compose:done", "check:done", "reserve:done", "provision:done", "deploy:done"]
     log = tab.text_content("#log")
-    for task in ("Reserve the best matching offer", "Accept with the access endpoint", "Scan the node's SSH host key"):
+    for task in ("Reserve the best matching offer and wait for the seller's answer", "Scan the node's SSH host key"):
         assert task in log
+    expect(tab.locator("#answers")).to_contain_text("accepted by Provider B (KETI)")
     assert "changed: " in log
     run = gui.get("/api/runs/%d" % runs[0]["id"]).json()
     assert {e["step"] for e in run["events"] if e.get("step")} >= {"check", "reserve", "provision", "deploy"}

@@ -80,8 +80,10 @@ def test_a_non_mjpeg_endpoint_is_logged_and_retried(tmp_path, redis_server, star
     start_service("camera", **camera_env)
     for path, reason in (("/healthz", "not an MJPEG stream"), ("/nothing-here", "HTTP 404")):
         url = camera_url(camera_env, path)
+        # Both Processors run at once: each needs a buffer of its own (one owner per buffer).
         processor = start_service("processor", log_name=f"processor{path.replace('/', '-')}",
-                                  **processor_env(tmp_path, "cam1", url, redis_server.url))
+                                  **processor_env(tmp_path, "cam1", url, redis_server.url,
+                                                  OCR_BUFFER_PATH=str(tmp_path / f"buffer{path.replace('/', '-')}")))
         failures = wait_until(lambda: len(processor.events("stream_unavailable")) >= 3 and
                               processor.events("stream_unavailable"), 30, f"retries on {path}")
         assert all(reason in f["reason"] for f in failures), failures

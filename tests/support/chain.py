@@ -27,10 +27,11 @@ def free_port():
 class Anvil:
     """An anvil process bound to 127.0.0.1; stopped by `stop()` (tests use it as a fixture)."""
 
-    def __init__(self, workdir, block_time=None, accounts=10, state_file=None):
+    def __init__(self, workdir, block_time=None, accounts=10, state_file=None, port=None):
+        """`port` reuses a port (a restarted chain)."""
         # anvil's DEFAULT block gas limit (30M, also its eth_call cap): what the lab and real chains run;
         # a raised limit hid REB views that no longer fit (issue 14).
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         args = [str(ANVIL), "--host", "127.0.0.1", "--port", str(self.port), "--mnemonic", MNEMONIC,
                 "--accounts", str(accounts), "--chain-id", str(CHAIN_ID), "--silent",

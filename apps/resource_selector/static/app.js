@@ -243,6 +243,8 @@ function follow(run) {
   $("done").hidden = true;
   $("run-error").hidden = true;
   $("log").replaceChildren();
+  $("answers").replaceChildren();
+  stopWaiting();
   $("run-summary").textContent = "Run " + run.id + ": " + run.summary;
   $("run-status").textContent = "running";
   drawSteps(run.kind);
@@ -262,8 +264,38 @@ function follow(run) {
   $("progress").scrollIntoView();
 }
 
+// The buyer waits for the seller's own agent to answer on chain: say whom, and for how long.
+function startWaiting(e) {
+  stopWaiting();
+  state.waitingTask = e.task;
+  $("waiting-for").textContent = state.run.seller || "the seller";
+  const since = Date.now();
+  const tick = () => { $("waiting-elapsed").textContent = Math.round((Date.now() - since) / 1000) + " s"; };
+  tick();
+  state.waitTimer = setInterval(tick, 250);
+  $("waiting").hidden = false;
+}
+
+function stopWaiting() {
+  clearInterval(state.waitTimer);
+  $("waiting").hidden = true;
+}
+
+function showAnswers(answers) {
+  for (const a of answers) {
+    const who = state.run.seller || "the seller";
+    let text = "Reservation " + a.reservation_id + " (" + a.node_id + "): " + a.state + " by " + who;
+    if (a.waited !== null && a.waited !== undefined) text += " after " + a.waited + " s";
+    if (a.reason) text += " \u2014 reason: " + a.reason;
+    $("answers").appendChild(el("li", text, a.state));
+  }
+}
+
 function progress(e) {
   if (e.step) markStep(e.step);
+  if (e.type === "waiting") { startWaiting(e); return; }
+  if (e.type === "task" && e.task === state.waitingTask) stopWaiting();
+  if (e.answers) showAnswers(e.answers);
   let text;
   if (e.type === "play") text = "PLAY " + e.play + " (" + e.playbook + ")";
   else if (e.type === "task") text = e.status + ": " + e.task + " [" + e.host + "]" + (e.msg ? " - " + e.msg : "");
@@ -282,6 +314,7 @@ function progress(e) {
 
 async function finished(run, end) {
   clearInterval(state.timer);
+  stopWaiting();
   state.busy = false;
   $("confirm").disabled = false;
   $("run-status").textContent = end.status;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -57,7 +58,21 @@ def start_http_server(host: str, port: int, handler: type[ServiceHandler], app: 
     server = _Server((host, port), handler)
     server.app = app  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, name=f"http-{port}", daemon=True).start()
+    announce_health(server)
     return server
+
+
+def announce_health(server: ThreadingHTTPServer) -> None:
+    """Write the URL of the server's /healthz to $FOG_HEALTH_FILE, where the supervisor that runs the
+    service (fog_supervise) reads it: the port may be any free one (port 0)."""
+    path = os.environ.get("FOG_HEALTH_FILE")
+    if not path:
+        return
+    host, port = server.server_address[:2]
+    host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    with open(path + ".new", "w") as f:
+        f.write(f"http://{host}:{port}/healthz\n")
+    os.replace(path + ".new", path)
 
 
 def stop_http_server(server: ThreadingHTTPServer) -> None:

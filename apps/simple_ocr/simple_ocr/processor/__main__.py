@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from ..common.httpd import ServiceHandler, start_http_server, stop_http_server
 from ..common.lifecycle import Backoff, stop_event_on_signals
 from ..common.logs import get_logger
 from ..repository import Repository
-from .buffer import DiskBuffer
+from .buffer import BufferInUse, DiskBuffer
 from .change import ChangeDetector
 from .ocr import MIN_TEXT_CONTRAST, LineReader, OcrResult, Tesseract
 from .pipeline import OcrPipeline
@@ -113,6 +114,9 @@ def main() -> int:
         config = ProcessorConfig.from_env()
         recognize = recognizer(config)
         buffer = DiskBuffer(config.buffer_path, config.buffer_max_records)
+    except BufferInUse as error:
+        log.error("buffer_in_use", reason=str(error))
+        return 3
     except (ConfigError, ValueError, OSError) as error:
         log.error("bad_configuration", reason=str(error))
         return 2
@@ -141,6 +145,7 @@ def main() -> int:
     except OSError as error:
         log.error("cannot_listen", host=config.health_host, port=config.health_port, reason=str(error))
         return 2
+    threading.excepthook = log_crash
     for thread in threads:
         thread.start()
     log.info(
@@ -149,14 +154,36 @@ def main() -> int:
         min_confidence=config.min_confidence, min_text_contrast=config.min_text_contrast,
         health_port=server.server_address[1],
     )
-    stop.wait()
+    code = watch(threads, stop)
     pipeline.thread.join(timeout=10)  # lets an OCR call in progress hand over its record
     uploader.thread.join(timeout=5)
     # One last attempt; what is not stored stays on disk for the next start.
-    stored_all = not uploader.thread.is_alive() and uploader.flush()
+    try:
+        stored_all = not uploader.thread.is_alive() and uploader.flush()
+    except Exception as error:  # the fault that stopped the uploader: the records stay on disk
+        log.error("final_flush_failed", reason=repr(error))
+        stored_all = False
     stop_http_server(server)
-    log.info("stopped", buffered=len(buffer), flushed=stored_all)
+    log.info("stopped", buffered=len(buffer), flushed=stored_all, exit_code=code)
     buffer.close()
+    return code
+
+
+def log_crash(args: threading.ExceptHookArgs) -> None:
+    """threading.excepthook: a worker thread's uncaught exception, as one structured log line."""
+    name = args.thread.name if args.thread else "?"
+    log.error("worker_thread_crashed", thread=name, error=repr(args.exc_value))
+
+
+def watch(threads: list[threading.Thread], stop: threading.Event) -> int:
+    """Wait for a stop signal (0), or for a worker thread to die (1): a Processor missing a thread would
+    stall silently, so it stops and its supervisor starts it anew."""
+    while not stop.wait(0.5):
+        dead = [thread.name for thread in threads if not thread.is_alive()]
+        if dead:
+            log.error("worker_thread_stopped", threads=dead, action="exiting so the supervisor restarts")
+            stop.set()
+            return 1
     return 0
 
 

@@ -1,14 +1,21 @@
 """A bounded first-in-first-out queue of records on disk (SQLite), kept while the Repository is away.
 
 Records survive a Processor restart. When the bound is reached the oldest records are dropped,
-so what is kept is always the most recent contiguous run, still in order.
+so what is kept is always the most recent contiguous run, still in order. One process at a time owns a
+buffer (an exclusive lock on `<path>.lock`): two Processors uploading the same records would store each twice.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from pathlib import Path
+
+
+class BufferInUse(OSError):
+    """Another process owns the buffer."""
 
 
 class DiskBuffer:
@@ -16,6 +23,13 @@ class DiskBuffer:
         if max_records < 1:
             raise ValueError("the buffer must hold at least one record")
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._owner = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(self._owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._owner)
+            raise BufferInUse(f"{path} is in use by another process (another Processor of the same camera): "
+                              "stop it, or give this one its own OCR_BUFFER_PATH") from None
         self.path = path
         self.max_records = max_records
         self.dropped = 0  # since this process opened the buffer
@@ -58,9 +72,10 @@ class DiskBuffer:
     def remove_through(self, seq: int) -> None:
         """Forget every record up to and including sequence number `seq` (they are stored)."""
         with self._lock, self._db:
-            removed = self._db.execute("DELETE FROM pending WHERE seq <= ?", (seq,)).rowcount
-            self._count -= removed
+            self._db.execute("DELETE FROM pending WHERE seq <= ?", (seq,))
+            self._count = self._db.execute("SELECT COUNT(*) FROM pending").fetchone()[0]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            os.close(self._owner)

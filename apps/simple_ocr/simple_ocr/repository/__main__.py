@@ -28,6 +28,7 @@ class RepositoryConfig:
     health_host: str
     health_port: int
     password: str
+    acl_file: Path | None
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> RepositoryConfig:
@@ -42,6 +43,7 @@ class RepositoryConfig:
             health_host=env.str("REPO_HEALTH_HOST", "127.0.0.1"),
             health_port=env.int("REPO_HEALTH_PORT", 8091, minimum=0),
             password=env.str("REPO_PASSWORD", ""),
+            acl_file=Path(env.str("REPO_ACL_FILE", "")) if env.str("REPO_ACL_FILE", "") else None,
         )
 
 
@@ -75,7 +77,7 @@ def main() -> int:
         log.error("bad_configuration", reason=str(error))
         return 2
     redis_process = RedisProcess(config.redis_binary, config.host, config.port, config.data_dir,
-                                 config.password)
+                                 config.password, config.acl_file)
     try:
         redis_process.start(ready_timeout_s=20)
     except (OSError, RuntimeError) as error:

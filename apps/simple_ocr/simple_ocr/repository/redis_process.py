@@ -13,12 +13,16 @@ from .store import connect
 
 
 class RedisProcess:
-    def __init__(self, binary: str, host: str, port: int, data_dir: Path, password: str = "") -> None:
+    def __init__(self, binary: str, host: str, port: int, data_dir: Path, password: str = "",
+                 acl_file: Path | None = None) -> None:
         self.binary = binary
         self.host = host
         self.port = port
         self.data_dir = data_dir
         self.password = password
+        # Users (ACL) from a file its owner rewrites and reloads (ACL LOAD): e.g. one user per rental,
+        # allowed to add to its camera's stream only. The file's `default` user holds the password.
+        self.acl_file = acl_file
         self._process: subprocess.Popen | None = None
 
     @property
@@ -29,10 +33,11 @@ class RedisProcess:
     def command(self) -> list[str]:
         # "-": the rest of the configuration (the password) comes on stdin, never on the command line.
         # Append-only file, fsync every second: a restart keeps what was stored before it.
+        users = ["--aclfile", str(self.acl_file)] if self.acl_file else []
         return [
             self.binary, "-", "--bind", self.host, "--port", str(self.port),
             "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
-            "--save", "", "--daemonize", "no", "--loglevel", "warning",
+            "--save", "", "--daemonize", "no", "--loglevel", "warning", *users,
         ]
 
     def start(self, ready_timeout_s: float) -> None:
@@ -40,7 +45,7 @@ class RedisProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(self.command(), stdin=subprocess.PIPE)
         # Without a password Redis keeps protected mode and answers only loopback clients.
-        secret = f"requirepass {self.password}\n" if self.password else ""
+        secret = f"requirepass {self.password}\n" if self.password and not self.acl_file else ""
         self._process.stdin.write(secret.encode())
         self._process.stdin.close()
         client = connect(self.url, timeout_s=0.5)

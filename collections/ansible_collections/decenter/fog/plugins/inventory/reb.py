@@ -20,6 +20,9 @@ description:
     recorded on acceptance and the node's SSH host-key fingerprint in C(reb_host_key_fingerprint).
   - Everything read from the chain is marked unsafe, so it is never evaluated as a template.
   - The configuration file name must end in C(reb.yml) or C(reb.yaml), for example C(lab.reb.yml).
+  - Extra variables of the run (C(-e reb_rpc_url=... -e reb_chain_id=... -e reb_contract_address=...)), the chain
+    options the REB tasks of the playbooks use, override O(rpc_url), O(chain_id) and O(contract_address), so the
+    rented nodes are read from the chain the run acts on. Only literal values are taken (no templates).
 version_added: 0.1.0
 author: decenter-fog contributors (@decenter-fog)
 options:
@@ -166,6 +169,7 @@ from ansible.errors import AnsibleParserError
 from ansible.parsing.utils.addresses import parse_address
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
+from ansible.utils.vars import load_extra_vars
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import check_sellers, offer_matches
@@ -177,6 +181,9 @@ MARKET_FILTERS = ("region", "device", "device_kind", "min_cpu_millicores", "min_
                   "max_price_per_hour", "seller", "sellers", "state")
 _BAD_HOST_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 CACHE_FORMAT = 2  # 2: REB v2 offers (terms_hash, seller_name)
+# Extra variables that name the chain a run acts on, and the options they override.
+EXTRA_VAR_OPTIONS = (("reb_rpc_url", "rpc_url"), ("reb_chain_id", "chain_id"),
+                     ("reb_contract_address", "contract_address"))
 
 
 def host_name(text):
@@ -209,6 +216,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
         params = dict((name, self.get_option(name)) for name in CHAIN_OPTION_NAMES)
+        params.update(self._run_chain_options(loader))
         view = self.get_option("view")
         source = self._source(params, view) if self.get_option("cache") else None
 
@@ -239,6 +247,25 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._populate_market(data["offers"])
         else:
             self._populate_buyer(data["rentals"])
+
+    def _run_chain_options(self, loader):
+        """Chain options given to this run as extra variables (-e), which the REB tasks use too."""
+        found = {}
+        extra = load_extra_vars(loader)
+        for var, option in EXTRA_VAR_OPTIONS:
+            value = extra.get(var)
+            if value is None or value == "":
+                continue
+            if "{{" in str(value):
+                self.display.warning("decenter.fog.reb: -e %s is a template; the inventory takes only literal chain "
+                                     "options, so it keeps %s from its file." % (var, option))
+                continue
+            try:
+                found[option] = int(value) if option == "chain_id" else str(value)
+            except ValueError:
+                raise AnsibleParserError("-e %s=%s is not a chain id (a whole number)." % (var, value)) from None
+            self.display.vvv("decenter.fog.reb: %s from -e %s" % (option, var))
+        return found
 
     # ----------------------------------------------------------------------- reading
 

@@ -345,7 +345,7 @@ def validate_links(links):
 
 
 def host_from_hostvars(name, hostvars):
-    """A host dict from an inventory host's fog_* variables (inventories/lab/host_vars, the reb buyer view)."""
+    """A host dict from an inventory host's fog_* variables (an inventory's host_vars, the reb buyer view)."""
     offer = hostvars.get("reb_offer") or {}
     return dict(name=name,
                 region=hostvars.get("fog_region", offer.get("region")),

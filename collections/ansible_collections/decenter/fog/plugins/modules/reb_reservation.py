@@ -89,6 +89,19 @@ options:
   host_key_fingerprint:
     description: OpenSSH C(SHA256:...) fingerprint of the node's SSH host key (O(state=accepted)).
     type: str
+  wait_timeout:
+    description:
+      - With O(state=requested), wait up to this many seconds for the seller's answer (the seller's own agent
+        accepts or rejects on chain). C(0) returns as soon as the request is mined.
+      - Accepted - the task returns the accepted reservation. Rejected (the REB refunds it) - the next best offer
+        matching O(offer_filters) is reserved, up to O(max_offers) offers. No answer in time - the request is
+        cancelled, the escrow is withdrawn back to the buyer and the task fails saying so.
+    type: int
+    default: 0
+  max_offers:
+    description: With O(wait_timeout), how many offers to try in all when sellers reject.
+    type: int
+    default: 3
 extends_documentation_fragment:
   - decenter.fog.reb
   - decenter.fog.reb.attributes
@@ -132,6 +145,13 @@ reservation:
            buyer_public_key: "ssh-ed25519 AAAAC3Nza... decenter-reb-1",
            order_ref: "0x8d3f0c6b3f7d9b2a1e0c5f4d3b2a19081726354453627180a9b8c7d6e5f40312",
            terms_hash: "0x5b0a6f3c5d1f8e2b7c4a9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c"}
+answers:
+  description: With O(wait_timeout), the seller's answer to each request of this task, in order.
+  returned: when O(wait_timeout) is set with O(state=requested)
+  type: list
+  elements: dict
+  sample: [{offer_id: 1, node_id: seoul-keti, reservation_id: 1, state: rejected, waited: 1.4},
+           {offer_id: 2, node_id: busan-edge, reservation_id: 2, state: accepted, waited: 0.9}]
 transaction_hash:
   description: Hash of the transaction sent (0x-prefixed).
   returned: when a transaction was sent
@@ -142,6 +162,7 @@ import os
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.decenter.fog.plugins.module_utils.reb_answer import reserve_and_wait
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client, tx_hash
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
@@ -163,6 +184,8 @@ TRANSITIONS = {
 
 def run(params, check_mode):
     client = get_client(params, need_key=True)
+    if params["state"] == "requested" and params["wait_timeout"]:
+        return reserve_and_wait(client, params, check_mode, _request)
     if params["state"] == "requested":
         return _request(client, params, check_mode)
     reservation = _find(client, params)
@@ -188,8 +211,11 @@ def run(params, check_mode):
 
 def _request(client, params, check_mode):
     for name in ("hours", "buyer_public_key"):
-        if not params[name]:
+        if params[name] is None or params[name] == "":
             raise RebError("state=requested needs %s." % name)
+    if params["hours"] < 1:
+        raise RebError("hours=%d: a reservation lasts a whole number of hours, at least 1; give hours=1 or more."
+                       % params["hours"])
     key = ed25519_key_bytes(params["buyer_public_key"])
     trusted = _trusted(params)
     order = order_ref_bytes(params["order_ref"]) if params["order_ref"] is not None else None
@@ -294,10 +320,26 @@ def _best_offer(client, params, trusted):
                 return offer
     now = client.now()
     wanted = dict(filters, state="open", hours=params["hours"])
-    candidates = index.select(lambda o: o["seller"] != client.address and offer_matches(o, wanted, now))
+    skip = params.get("skip_offers", ())  # offers whose seller rejected this buyer's request in this task
+    candidates = index.select(lambda o: o["seller"] != client.address and offer_matches(o, wanted, now)
+                              and o["id"] not in skip)
     if not candidates:
+        described = ", ".join("%s=%s" % kv for kv in sorted(filters.items())) or "any offer"
+        price = params["max_price_per_hour"]
+        if price is not None:
+            # Say what the price filter alone excludes: the cheapest offer meeting everything else.
+            unpriced = dict(wanted, max_price_per_hour=None)
+            dearer = index.select(lambda o: o["seller"] != client.address and offer_matches(o, unpriced, now))
+            if dearer:
+                cheapest = min(dearer, key=lambda o: (o["price_per_hour"], o["id"]))
+                rest = ", ".join("%s=%s" % kv for kv in sorted(filters.items()) if kv[0] != "max_price_per_hour")
+                raise RebError("no open offer matching %s for %d hours costs at most max_price_per_hour=%d wei per "
+                               "hour; the cheapest that does, offer %d (%s), costs %d wei per hour: raise "
+                               "max_price_per_hour to %d or wait for a cheaper offer. Nothing was reserved."
+                               % (rest or "any offer", params["hours"], price, cheapest["id"], cheapest["node_id"],
+                                  cheapest["price_per_hour"], cheapest["price_per_hour"]))
         raise RebError("no open offer matches %s for %d hours; widen the filters or try later."
-                       % (", ".join("%s=%s" % kv for kv in sorted(filters.items())) or "any offer", params["hours"]))
+                       % (described, params["hours"]))
     return rank_offers(candidates, params["near"])[0]
 
 
@@ -369,6 +411,8 @@ SPEC = dict(
         trusted_sellers=dict(type="list", elements="str"),
         access_endpoint=dict(type="str"),
         host_key_fingerprint=dict(type="str", no_log=False),  # a public fingerprint, recorded on chain
+        wait_timeout=dict(type="int", default=0),
+        max_offers=dict(type="int", default=3),
     ),
     mutually_exclusive=[("offer_id", "offer_filters")],
     required_if=[("state", "requested", ("offer_id", "offer_filters"), True),

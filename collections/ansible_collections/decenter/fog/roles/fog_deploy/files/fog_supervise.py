@@ -3,7 +3,10 @@
 """Supervised processes for the hosts target of decenter.fog.fog_deploy (standard library only).
 
   fog_supervise.py ensure NAME   start NAME from STATE/services/NAME.json, or restart it if the
-                                 spec changed; prints {"changed": bool, "pid": N}
+                                 spec changed or it is unhealthy (its /healthz does not answer 200),
+                                 after ending what is left of an earlier instance (an orphan of a killed
+                                 supervisor); waits until it is healthy; prints
+                                 {"changed": bool, "pid": N, "why": [...]}
   fog_supervise.py stop NAME     stop NAME and forget its spec; prints {"changed": bool}
   fog_supervise.py prune PREFIX KEEP..
                                  stop and forget every service named PREFIX* but not in KEEP;
@@ -14,10 +17,18 @@
                                  what is left of its group), stops it on SIGTERM (the command gets
                                  SIGTERM, its group SIGKILL 10 s later).
 
+One instance per service: the supervisor holds an exclusive lock on /run/fog/NAME.lock and its command
+inherits it, so the lock is held while any process of the service lives; a second supervisor refuses to
+run the command. The command gets SIGTERM when its supervisor dies (even by SIGKILL), so it cannot outlive
+it; `ensure` ends any process still holding the lock before it starts a new supervisor. Each run of the
+command gets FOG_HEALTH_FILE=/run/fog/NAME.health, where the service writes the URL of its /healthz.
+
 STATE is the directory above the one holding this script (the role installs it as
 <fog_state_dir>/bin/fog_supervise.py, /var/lib/fog by default), or $FOG_STATE_DIR when set. The
-supervisors' state is in /run/fog/NAME.state, their logs in /var/log/fog/NAME.log.
+supervisors' state is in /run/fog/NAME.state ($FOG_RUN_DIR), their logs in /var/log/fog/NAME.log ($FOG_LOG_DIR).
 """
+import ctypes
+import fcntl
 import hashlib
 import json
 import os
@@ -25,12 +36,20 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 STATE = os.environ.get("FOG_STATE_DIR") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPECS = os.path.join(STATE, "services")
-RUN = "/run/fog"
-LOGS = "/var/log/fog"
+RUN = os.environ.get("FOG_RUN_DIR") or "/run/fog"
+LOGS = os.environ.get("FOG_LOG_DIR") or "/var/log/fog"
 MAX_BACKOFF = 30
+# How long ensure waits for a (re)started service to answer its /healthz, and how long a running one may
+# fail to answer before it is restarted.
+HEALTHY_WITHIN = int(os.environ.get("FOG_HEALTHY_WITHIN") or 90)
+UNHEALTHY_FOR = 6
+PR_SET_PDEATHSIG = 1
+LIBC = ctypes.CDLL(None, use_errno=True)  # loaded before any fork: the command calls prctl through it
 
 
 def spec_path(name):
@@ -39,6 +58,14 @@ def spec_path(name):
 
 def state_path(name):
     return os.path.join(RUN, name + ".state")
+
+
+def lock_path(name):
+    return os.path.join(RUN, name + ".lock")
+
+
+def health_path(name):
+    return os.path.join(RUN, name + ".health")
 
 
 def read_state(name):
@@ -61,7 +88,7 @@ def digest(name):
 def stop(name):
     state = read_state(name)
     if state is None:
-        return False
+        return bool(end_orphans(name))
     os.kill(state["pid"], signal.SIGTERM)
     for _attempt in range(250):  # bounded: the supervisor gives its child 10 s and what is left of its group 3 s
         if read_state(name) is None:
@@ -79,28 +106,146 @@ def stop(name):
         os.unlink(state_path(name))
     except OSError:
         pass
+    end_orphans(name)
     return True
 
 
-def ensure(name):
-    wanted = digest(name)
-    state = read_state(name)
-    if state and state.get("digest") == wanted:
-        return {"changed": False, "pid": state["pid"]}
-    if state:
-        stop(name)
+def holders(name):
+    """Pids of the processes that hold the service's lock file open: its supervisor and every process of
+    the service (they inherit the descriptor). The file is matched by identity (device, inode), not by path:
+    hosts that share the machine's processes but not its /run (the lab's namespace hosts, containers) each
+    have a lock file of that path, and another host's service is not ours to end."""
+    try:
+        wanted = os.stat(lock_path(name))
+    except OSError:
+        return []  # no lock file was ever made here: nothing holds it
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            fds = os.listdir("/proc/%s/fd" % entry)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                held = os.stat("/proc/%s/fd/%s" % (entry, fd))
+            except OSError:
+                continue
+            if (held.st_dev, held.st_ino) == (wanted.st_dev, wanted.st_ino):
+                found.append(int(entry))
+                break
+    return sorted(found)
+
+
+def end_orphans(name):
+    """End what is left of an earlier instance whose supervisor is gone: SIGTERM to each process group
+    (a Processor flushes its buffer), SIGKILL 10 s later. Returns the pids that held the lock."""
+    orphans = holders(name)
+    for attempt in range(120):  # bounded: 10 s of SIGTERM, then SIGKILL and 2 s for it to land
+        alive = holders(name)
+        if not alive:
+            break
+        sig = signal.SIGTERM if attempt < 100 else signal.SIGKILL
+        if attempt in (0, 100):
+            for pid in alive:
+                try:
+                    os.killpg(os.getpgid(pid), sig)
+                except OSError:
+                    pass
+        time.sleep(0.1)
+    return orphans
+
+
+def health(name):
+    """None when the service answers 200 on its /healthz, else why not."""
+    try:
+        with open(health_path(name)) as f:
+            url = f.read().strip()
+    except (IOError, OSError):
+        return "it announced no health endpoint"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as reply:
+            return None if reply.status == 200 else "%s answered %d" % (url, reply.status)
+    except urllib.error.HTTPError as error:
+        return "%s answered %d: %s" % (url, error.code, error.read()[:200].decode("utf-8", "replace"))
+    except (urllib.error.URLError, OSError) as error:
+        return "%s did not answer (%s)" % (url, getattr(error, "reason", error))
+
+
+def unhealthy(name):
+    """Why a running service is unhealthy, if it stays so for UNHEALTHY_FOR seconds (a blip is not a fault)."""
+    why = None
+    for _attempt in range(UNHEALTHY_FOR):
+        why = health(name)
+        if why is None:
+            return None
+        time.sleep(1)
+    return why
+
+
+def start(name, wanted):
     os.makedirs(RUN, exist_ok=True)
     os.makedirs(LOGS, exist_ok=True)
+    try:
+        os.unlink(health_path(name))
+    except OSError:
+        pass
     with open(os.devnull, "rb") as null:
         subprocess.Popen([sys.executable, os.path.abspath(__file__), "run", name], stdin=null,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     for _attempt in range(100):  # bounded: the supervisor writes its state at once
         state = read_state(name)
         if state and state.get("digest") == wanted:
-            return {"changed": True, "pid": state["pid"]}
+            break
         time.sleep(0.05)
-    raise SystemExit(json.dumps({"failed": True, "msg": "service %s did not start; see %s/%s.log"
-                                 % (name, LOGS, name)}))
+    else:
+        fail(name, "did not start")
+    why = None
+    for _attempt in range(HEALTHY_WITHIN * 2):  # bounded: the service loads what it needs, then listens
+        why = health(name)
+        if why is None:
+            return state
+        time.sleep(0.5)
+    fail(name, "is not healthy %d s after its start: %s" % (HEALTHY_WITHIN, why))
+
+
+def fail(name, what):
+    try:
+        with open(os.path.join(LOGS, name + ".log"), "rb") as f:
+            tail = f.read()[-1500:].decode("utf-8", "replace")
+    except (IOError, OSError):
+        tail = ""
+    raise SystemExit(json.dumps({"failed": True, "msg": "service %s %s; the end of %s/%s.log:\n%s"
+                                 % (name, what, LOGS, name, tail)}))
+
+
+def ensure(name):
+    wanted = digest(name)
+    state = read_state(name)
+    why = []
+    if state and state.get("digest") == wanted:
+        sick = unhealthy(name)
+        if sick is None:
+            return {"changed": False, "pid": state["pid"], "why": []}
+        why.append("unhealthy: %s" % sick)
+    elif state:
+        why.append("its spec changed")
+    if state:
+        stop(name)
+    orphans = end_orphans(name)
+    if orphans:
+        why.append("ended processes %s left by a supervisor that died" % orphans)
+    state = start(name, wanted)
+    return {"changed": True, "pid": state["pid"], "why": why or ["it was not running"]}
+
+
+def die_with_parent(parent):
+    """In the command, before exec: its own process group, and SIGTERM when the supervisor dies."""
+    os.setpgrp()
+    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the supervisor died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def exited(proc):
@@ -150,7 +295,16 @@ def run(name):
         spec = json.load(f)
     wanted = digest(name)
     env = dict(os.environ, **dict((k, str(v)) for k, v in spec.get("env", {}).items()))
+    env["FOG_HEALTH_FILE"] = health_path(name)
     log = open(os.path.join(LOGS, name + ".log"), "ab", buffering=0)
+    lock = os.open(lock_path(name), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        log.write(("fog_supervise: another instance of %s still runs (pids %s); not starting a second one\n"
+                   % (name, holders(name))).encode())
+        return
+    me = os.getpid()
     stopping = []
     child = [None]
 
@@ -169,9 +323,10 @@ def run(name):
         started = time.monotonic()
         # Each run of the command leads its own process group, so whatever it started goes with it.
         child[0] = subprocess.Popen(spec["argv"], env=env, cwd=spec.get("workdir") or "/", stdin=subprocess.DEVNULL,
-                                    stdout=log, stderr=log, preexec_fn=os.setpgrp)
+                                    stdout=log, stderr=log, pass_fds=(lock,),
+                                    preexec_fn=lambda: die_with_parent(me))
         with open(state_path(name), "w") as f:
-            json.dump({"pid": os.getpid(), "child": child[0].pid, "digest": wanted, "restarts": restarts}, f)
+            json.dump({"pid": me, "child": child[0].pid, "digest": wanted, "restarts": restarts}, f)
         while not stopping and not exited(child[0]):
             time.sleep(0.2)
         if stopping:

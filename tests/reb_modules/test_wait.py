@@ -1,0 +1,174 @@
+"""The buyer waits for the seller's answer (reb_reservation state=requested with wait_timeout), on a real anvil at its
+default gas limit. The seller here acts on chain by itself (tests/support/chain_seller.py: a thread sending accept or
+reject as soon as it sees a request), the way provider B's agent does; the buyer's playbook only reads the chain.
+
+- accepted: the task returns the accepted reservation;
+- rejected: the next best matching offer is reserved; when none is left, a clear "nothing left" and every escrow back;
+- no answer: the wait ends at wait_timeout, the buyer cancels and withdraws: its balance moves by its gas only (wei)."""
+import pytest
+
+from tests.reb_modules.conftest import A, B, C, Reb, deploy, play
+from tests.support.chain import Anvil
+from tests.support.chain_seller import ChainSeller
+
+PRICE_B = 10 ** 15
+PRICE_C = 2 * 10 ** 15
+
+PUBLISH = play("""
+- name: Register the sellers
+  decenter.fog.reb_provider:
+    name: "{{ item.name }}"
+    private_key: "{{ item.key }}"
+  loop: [{name: Provider B, key: "{{ key_b }}"}, {name: Provider C, key: "{{ key_c }}"}]
+  no_log: true
+
+- name: B offers its camera node (cheapest)
+  decenter.fog.reb_offer:
+    private_key: "{{ key_b }}"
+    node_id: "b-{{ tag }}"
+    region: "R-{{ tag }}"
+    cpu_millicores: 2000
+    memory_mib: 2048
+    devices: ["cam-{{ tag }}:camera"]
+    price_per_hour: %d
+
+- name: C offers another node matching the same filters
+  decenter.fog.reb_offer:
+    private_key: "{{ key_c }}"
+    node_id: "c-{{ tag }}"
+    region: "R-{{ tag }}"
+    cpu_millicores: 2000
+    memory_mib: 2048
+    devices: ["cam-{{ tag }}:camera"]
+    price_per_hour: %d
+""" % (PRICE_B, PRICE_C), "Publish")
+
+RESERVE = play("""
+- name: Buyer A reserves and waits for the answer
+  decenter.fog.reb_reservation:
+    private_key: "{{ key_a }}"
+    state: requested
+    offer_filters: {region: "R-{{ tag }}"}
+    hours: 2
+    buyer_public_key: "{{ buyer_public_key }}"
+    wait_timeout: "{{ wait_timeout }}"
+    max_offers: "{{ max_offers | default(3) }}"
+  register: booking
+""", "Reserve and wait")
+
+
+@pytest.fixture(scope="module")
+def reb(tmp_path_factory):
+    chain = Anvil(tmp_path_factory.mktemp("anvil-wait"))  # anvil's default block gas limit
+    try:
+        yield Reb(chain, deploy(chain))
+    finally:
+        chain.stop()
+
+
+def sellers(reb, ssh_material, b, c):
+    started = [ChainSeller(reb.w3, reb.contract, reb.accounts[who], answer, ssh_material["host_fingerprint"])
+               for who, answer in ((B, b), (C, c))]
+    for seller in started:
+        seller.start()
+    return started
+
+
+def gas_paid(reb, address, first_block):
+    """Wei the account paid for gas in the blocks since `first_block` (from the receipts)."""
+    paid = 0
+    for number in range(first_block, reb.w3.eth.block_number + 1):
+        for tx in reb.w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            if tx["from"] == address:
+                receipt = reb.w3.eth.get_transaction_receipt(tx["hash"])
+                paid += receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    return paid
+
+
+def reserve(reb, ssh_material, tag, wait_timeout, **extra):
+    return reb.run(RESERVE, extra_vars=dict(tag=tag, wait_timeout=wait_timeout,
+                                             buyer_public_key=ssh_material["buyer_public_key"], **extra))
+
+
+def test_an_accepted_request_ends_the_wait(reb, ssh_material):
+    assert reb.run(PUBLISH, extra_vars={"tag": "acc"}).rc == 0
+    answering = sellers(reb, ssh_material, "accept", "accept")
+    try:
+        run = reserve(reb, ssh_material, "acc", 30)
+    finally:
+        for seller in answering:
+            seller.stop()
+    assert run.rc == 0, run
+    booking = run.task("Buyer A reserves and waits for the answer")
+    assert booking["reservation"]["state"] == "accepted", booking
+    assert booking["reservation"]["access_endpoint"] == "198.51.100.4:22"
+    assert [a["state"] for a in booking["answers"]] == ["accepted"]
+    assert booking["answers"][0]["node_id"] == "b-acc", "the cheapest offer is tried first"
+
+    before = reb.nonces()
+    again = reserve(reb, ssh_material, "acc", 30)
+    assert again.rc == 0 and again.task("Buyer A reserves and waits for the answer")["changed"] is False, again
+    assert reb.nonces() == before, "a rerun sends no transaction"
+
+
+def test_a_rejected_request_moves_on_to_the_next_offer(reb, ssh_material):
+    assert reb.run(PUBLISH, extra_vars={"tag": "rej"}).rc == 0
+    answering = sellers(reb, ssh_material, "reject", "accept")
+    try:
+        run = reserve(reb, ssh_material, "rej", 30)
+    finally:
+        for seller in answering:
+            seller.stop()
+    assert run.rc == 0, run
+    booking = run.task("Buyer A reserves and waits for the answer")
+    assert [(a["node_id"], a["state"]) for a in booking["answers"]] == [("b-rej", "rejected"), ("c-rej", "accepted")]
+    assert booking["offer"]["node_id"] == "c-rej" and booking["reservation"]["state"] == "accepted"
+    assert reb.owed(reb.accounts[A]) == PRICE_B * 2, "the REB refunded the rejected escrow (credited to A)"
+
+
+def test_when_every_seller_rejects_nothing_is_left_and_every_escrow_comes_back(reb, ssh_material):
+    assert reb.run(PUBLISH, extra_vars={"tag": "none"}).rc == 0
+    buyer = reb.accounts[A]
+    first_block = reb.w3.eth.block_number + 1
+    balance, reb_balance = reb.w3.eth.get_balance(buyer), reb.w3.eth.get_balance(reb.address)
+    owed_before = reb.owed(buyer)
+    answering = sellers(reb, ssh_material, "reject", "reject")
+    try:
+        run = reserve(reb, ssh_material, "none", 30)
+    finally:
+        for seller in answering:
+            seller.stop()
+    assert run.rc != 0
+    assert "nothing left to rent" in run.output and "b-none" in run.output and "c-none" in run.output, run
+    assert reb.owed(buyer) == 0
+    assert reb.w3.eth.get_balance(buyer) == balance + owed_before - gas_paid(reb, buyer, first_block), \
+        "every escrow came back: the buyer's balance moved by its gas only (and the earlier refund it collected)"
+    assert reb.w3.eth.get_balance(reb.address) == reb_balance - owed_before
+
+
+def test_no_answer_in_time_cancels_and_refunds_to_the_wei(reb, ssh_material):
+    assert reb.run(PUBLISH, extra_vars={"tag": "mute"}).rc == 0
+    buyer = reb.accounts[A]
+    assert reb.owed(buyer) == 0
+    first_block = reb.w3.eth.block_number + 1
+    balance, reb_balance = reb.w3.eth.get_balance(buyer), reb.w3.eth.get_balance(reb.address)
+    run = reserve(reb, ssh_material, "mute", 3)
+    assert run.rc != 0
+    assert "did not answer reservation" in run.output and "within wait_timeout=3 s" in run.output, run
+    assert "cancelled it" in run.output and "withdrew %d wei" % (PRICE_B * 2) in run.output, run
+    paid = gas_paid(reb, buyer, first_block)
+    assert paid > 0
+    assert reb.w3.eth.get_balance(buyer) == balance - paid, "the escrow came back to the wei; only gas was spent"
+    assert reb.w3.eth.get_balance(reb.address) == reb_balance
+    assert reb.owed(buyer) == 0
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"wait_timeout": -1}, "give wait_timeout >= 0 seconds and max_offers >= 1"),
+    ({"wait_timeout": 5, "max_offers": 0}, "give wait_timeout >= 0 seconds and max_offers >= 1"),
+])
+def test_bad_wait_options_are_refused_before_anything_is_sent(reb, ssh_material, options, message):
+    before = reb.nonces()
+    run = reserve(reb, ssh_material, "acc", **options)
+    assert run.rc != 0 and message in run.output, run
+    assert reb.nonces() == before
