@@ -1,9 +1,9 @@
 """Bad input for fog_deploy_target kubernetes: a sentence saying what is wrong, no traceback, no secret, nothing applied."""
 import shutil
+import socket
 
 import yaml
 
-from tests.support.chain import free_port
 from tests.support.kube_api import ROOT
 from tests.support.kube_api_tls import ensure_pki
 
@@ -26,8 +26,12 @@ def _nothing_applied(d, namespace_created=False):
 
 
 def test_cluster_unreachable(deployer):
-    url = "https://127.0.0.1:%d" % free_port()  # nothing listens there
-    out = _fails_with(deployer, "The Kubernetes API at %s cannot be reached" % url, env={"FDK_API_HOST": url})
+    # A port bound here but never listening: connections to it are refused, and no server of a test running
+    # beside this one can take it meanwhile (a port that was merely free once could be, and answer 401).
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        url = "https://127.0.0.1:%d" % held.getsockname()[1]
+        out = _fails_with(deployer, "The Kubernetes API at %s cannot be reached" % url, env={"FDK_API_HOST": url})
     assert "Check fog_deploy_kubernetes_host" in out
     _nothing_applied(deployer)
 
