@@ -18,6 +18,8 @@ STATUS = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_skipped
 MAX_MESSAGE = 600
 # reserve.yml's task that waits for the seller's own answer (the seller is another organization's agent).
 WAITING_TASK = "Reserve the best matching offer and wait for the seller's answer"
+# release.yml's task that says which rented node still holds the buyer's things (released on chain all the same).
+PENDING_TASK = "Say which clean-up is pending"
 
 
 def step_of(playbook, play_index):
@@ -71,6 +73,9 @@ class Translator:
                         task=str(data.get("task") or ""), host=str(data.get("host") or ""), status=status)
             if status in ("failed", "unreachable"):
                 line["msg"] = failure_message(res)
+            elif line["task"] == PENDING_TASK and status == "ok":
+                said = [r.get("msg") for r in res.get("results") or [] if isinstance(r, dict)] or [res.get("msg")]
+                line["notice"] = " ".join(" ".join(str(m or "") for m in said).split())[:MAX_MESSAGE]
             if isinstance(res.get("answers"), list):
                 line["answers"] = answers_of(res["answers"])
             return line

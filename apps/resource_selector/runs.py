@@ -60,7 +60,8 @@ class Run:
         self.elapsed = round(time.monotonic() - self._t0, 3)
         self.status = status
         self.error = error
-        self.add(dict(type="end", status=status, error=error))
+        notices = [e["notice"] for e in self.since(0) if e.get("notice")]
+        self.add(dict(type="end", status=status, error=error, notices=notices))
 
     def since(self, seq):
         with self._lock:

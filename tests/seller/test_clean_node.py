@@ -105,10 +105,24 @@ BUYER_LEFTOVERS = """
   hosts: all
   gather_facts: false
   tasks:
-    - name: A service of the buyer's app under the node's supervisor
-      ansible.builtin.shell: |
-        printf '%s' '{"argv": ["sleep", "600"], "env": {}, "workdir": "/"}' > /var/lib/fog/services/simple_ocr-processor-korea.json
-        python3 /var/lib/fog/bin/fog_supervise.py ensure simple_ocr-processor-korea
+    - name: A service of the buyer's app under the node's supervisor (it answers /healthz, as the supervisor asks)
+      ansible.builtin.copy:
+        dest: /var/lib/fog/services/simple_ocr-processor-korea.json
+        content: "{{ {'argv': ['python3', '-c', stand_in], 'env': {}, 'workdir': '/'} | to_json }}"
+        mode: "0644"
+      vars:
+        stand_in: |
+          import http.server, os
+          class Health(http.server.BaseHTTPRequestHandler):
+              def do_GET(self):
+                  self.send_response(200 if self.path == "/healthz" else 404)
+                  self.end_headers()
+          server = http.server.HTTPServer(("127.0.0.1", 0), Health)
+          with open(os.environ["FOG_HEALTH_FILE"], "w") as f:
+              f.write("http://127.0.0.1:%d/healthz" % server.server_port)
+          server.serve_forever()
+    - name: Start it
+      ansible.builtin.command: python3 /var/lib/fog/bin/fog_supervise.py ensure simple_ocr-processor-korea
     - name: The app's state
       ansible.builtin.shell: mkdir -p /var/lib/fog/simple_ocr && echo buffer > /var/lib/fog/simple_ocr/buffer-camkor1.sqlite3
     - name: The overlay interface, its configuration and key

@@ -242,6 +242,7 @@ function follow(run) {
   $("progress").hidden = false;
   $("done").hidden = true;
   $("run-error").hidden = true;
+  $("run-notice").hidden = true;
   $("log").replaceChildren();
   $("answers").replaceChildren();
   stopWaiting();
@@ -298,7 +299,8 @@ function progress(e) {
   if (e.answers) showAnswers(e.answers);
   let text;
   if (e.type === "play") text = "PLAY " + e.play + " (" + e.playbook + ")";
-  else if (e.type === "task") text = e.status + ": " + e.task + " [" + e.host + "]" + (e.msg ? " - " + e.msg : "");
+  else if (e.type === "task") text = e.status + ": " + e.task + " [" + e.host + "]" + (e.msg ? " - " + e.msg : "") +
+    (e.notice ? " - " + e.notice : "");
   else if (e.type === "stats") text = e.playbook + ": " + e.counts.ok + " ok, " + e.counts.changed + " changed, " +
     e.counts.failures + " failed, " + e.counts.dark + " unreachable";
   else return;
@@ -321,6 +323,10 @@ async function finished(run, end) {
   $("elapsed").textContent = end.elapsed.toFixed(1) + " s";
   if (end.status === "successful") {
     for (const item of $("steps").children) item.className = "done";
+    if (end.notices && end.notices.length) {  // e.g. released on chain, a node's clean-up still pending
+      $("run-notice").textContent = end.notices.join(" ");
+      $("run-notice").hidden = false;
+    }
     if (run.kind === "federate") {
       const link = $("webserver-link");
       link.href = location.protocol + "//" + location.hostname + ":" + state.config.webserver_port + "/";
