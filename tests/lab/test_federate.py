@@ -119,6 +119,10 @@ def test_each_organization_runs_blind_to_the_other_ones_secrets(lab):
     chain_log = lab.run(["cat", str(lab.state / "chain" / "anvil.log")], org="provider_a")
     assert chain_log.returncode != 0, "anvil's log prints every funded key: the operator's, hidden from both"
     assert lab.run(["ls", str(lab.state / "hosts" / "seoul-keti" / "etc-ssh")], org="provider_a").returncode != 0
+    # B's open SSH sessions (root on its hosts) are B's: A cannot see, let alone use, their control sockets.
+    sessions_b = Path("/run/fog-cp/provider_b") / lab.prefix
+    assert any(sessions_b.rglob("*")), "B's lab_up left its SSH sessions open"
+    assert lab.run(["ls", str(sessions_b)], org="provider_a").returncode != 0
     # An Ansible run of A that reaches for B's wallet fails loudly.
     lookup = lab.run([str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "ansible"), "localhost",
                       "-i", str(lab.org_inventory("provider_a")), "-m", "ansible.builtin.debug",
