@@ -85,7 +85,7 @@ class Bench:
         _, g["release"] = self.gas(f.release(rid), b_release)
         # a request rejected, one cancelled (each credits its buyer)
         rid, _ = self.new_reservation(offer, b_reject)
-        _, g["reject"] = self.gas(f.reject(rid), s1)
+        _, g["reject"] = self.gas(f.reject(rid, "4 hours is above max_hours=2"), s1)
         rid, _ = self.new_reservation(offer, b_cancel)
         _, g["cancel"] = self.gas(f.cancel(rid), b_cancel)
         # a rental that runs to its end and is settled (credits the other seller)

@@ -94,7 +94,7 @@ contract ResourceExchangeBroker {
     event OfferWithdrawn(uint256 indexed offerId);
     event ReservationRequested(uint256 indexed reservationId, uint256 indexed offerId, address indexed buyer, uint256 hoursBooked, uint256 escrow, bytes32 buyerKey, bytes32 termsHash, bytes32 orderRef);
     event ReservationAccepted(uint256 indexed reservationId, string accessEndpoint, bytes32 hostKeyFingerprint);
-    event ReservationRejected(uint256 indexed reservationId);
+    event ReservationRejected(uint256 indexed reservationId, string reason);
     event ReservationCancelled(uint256 indexed reservationId);
     event ReservationExpired(uint256 indexed reservationId);
     event ReservationReleased(uint256 indexed reservationId, uint256 toSeller, uint256 toBuyer);
@@ -201,7 +201,7 @@ contract ResourceExchangeBroker {
             Reservation storage r = _reservations[reservationId];
             if (r.state != ReservationState.Requested) revert OfferNotOpen(offerId, o.state);
             _close(r, ReservationState.Rejected, 0);
-            emit ReservationRejected(reservationId);
+            emit ReservationRejected(reservationId, "offer withdrawn");
         } else if (o.state != OfferState.Open) {
             revert OfferNotOpen(offerId, o.state);
         }
@@ -269,10 +269,12 @@ contract ResourceExchangeBroker {
     }
 
     /// @notice Seller declines a request; the buyer is refunded in full.
-    function reject(uint256 reservationId) external {
+    /// @param reason why, for the buyer (at most MAX_TEXT bytes; only in the event, never stored)
+    function reject(uint256 reservationId, string calldata reason) external {
         Reservation storage r = _sellersRequest(reservationId);
+        _capped("reason", reason, MAX_TEXT);
         _close(r, ReservationState.Rejected, 0);
-        emit ReservationRejected(reservationId);
+        emit ReservationRejected(reservationId, reason);
     }
 
     /// @notice Buyer withdraws its request before the seller answered; refunded in full.

@@ -141,7 +141,7 @@ def test_withdraw_rejects_a_waiting_request_in_the_same_transaction(chain):
     oid, _ = chain.publish()
     rid, _ = chain.reserve(oid)
     rc = chain.tx(f.withdrawOffer(oid), chain.seller)
-    assert chain.events(rc) == [("ReservationRejected", {"reservationId": rid}), ("OfferWithdrawn", {"offerId": oid})]
+    assert chain.events(rc) == [("ReservationRejected", {"reservationId": rid, "reason": "offer withdrawn"}), ("OfferWithdrawn", {"offerId": oid})]
     assert chain.reservation(rid)["state"] == ResState.REJECTED
     assert chain.owed(chain.buyer) == 2 * PRICE, "the buyer is refunded in full"
     assert chain.offer(oid)["state"] == OfferState.WITHDRAWN

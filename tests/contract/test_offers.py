@@ -102,7 +102,7 @@ def test_node_id_taken_while_reserved_and_free_after_withdraw(chain):
     oid, _ = chain.publish(nodeId="seoul-keti")
     rid, _ = chain.reserve(oid)
     chain.expect(f.publishOffer(spec(nodeId="seoul-keti")), chain.seller, "NodeIdTaken", "seoul-keti", oid)
-    chain.tx(f.reject(rid), chain.seller)
+    chain.tx(f.reject(rid, "no"), chain.seller)
     chain.tx(f.withdrawOffer(oid), chain.seller)
     assert f.offerIdOf(chain.seller, "seoul-keti").call() == 0
     # reuse after withdraw: a new offer id, the old offer stays withdrawn

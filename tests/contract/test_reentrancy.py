@@ -31,7 +31,7 @@ def _owed_as_buyer(c, atk, hours=2):
     c.publish(nodeId="seoul-keti", pricePerHour=PRICE)
     rc = c.tx(atk.functions.reserve(1, hours, KEY, c.offer(1)["termsHash"], c.order()), c.stranger, value=hours * PRICE)
     assert c.events(rc)[0][1]["buyer"] == atk.address
-    c.tx(c.reb.functions.reject(1), c.seller)
+    c.tx(c.reb.functions.reject(1, "no"), c.seller)
     assert c.owed(atk.address) == hours * PRICE
     return hours * PRICE
 

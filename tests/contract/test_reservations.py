@@ -90,7 +90,7 @@ def test_reserve_at_available_from(market):
     rid, rc = c.reserve(1, hours=1)
     assert c.block_time(rc) == frm
     # and an offer whose window is over takes no reservation
-    c.tx(f.reject(rid), c.seller)
+    c.tx(f.reject(rid, "no"), c.seller)
     c.at(frm + 10)
     c.expect(c.reserve_fn(1, 1, KEY), c.buyer, "OutsideAvailability", 1, frm, frm + HOUR, value=PRICE)
 
@@ -161,8 +161,8 @@ def _assert_closed(c, rid, state, buyer_refund):
 def test_reject(market):
     c, f = market, market.reb.functions
     rid, _ = c.reserve(1, hours=2)
-    rc = c.tx(f.reject(rid), c.seller)
-    assert c.events(rc) == [("ReservationRejected", {"reservationId": rid})]
+    rc = c.tx(f.reject(rid, "2 hours is below min_hours=4"), c.seller)
+    assert c.events(rc) == [("ReservationRejected", {"reservationId": rid, "reason": "2 hours is below min_hours=4"})]
     _assert_closed(c, rid, ResState.REJECTED, 2 * PRICE)
     assert c.owed(c.seller) == 0
     assert c.balance(c.reb.address) == 2 * PRICE
@@ -179,7 +179,7 @@ def test_reject_after_deadline_is_allowed(market):
     c, f = market, market.reb.functions
     rid, rc = c.reserve(1)
     c.at(c.block_time(rc) + WINDOW + 10)
-    c.tx(f.reject(rid), c.seller)
+    c.tx(f.reject(rid, "no"), c.seller)
     _assert_closed(c, rid, ResState.REJECTED, 2 * PRICE)
 
 
@@ -187,13 +187,21 @@ def test_reject_access(market):
     c, f = market, market.reb.functions
     rid, _ = c.reserve(1)
     for who in (c.buyer, c.stranger, c.seller2):
-        c.expect(f.reject(rid), who, "NotReservationSeller", rid, who)
-    c.expect(f.reject(7), c.seller, "ReservationNotFound", 7)
+        c.expect(f.reject(rid, "no"), who, "NotReservationSeller", rid, who)
+    c.expect(f.reject(7, "no"), c.seller, "ReservationNotFound", 7)
     c.accept(rid)
-    c.expect(f.reject(rid), c.seller, "WrongReservationState", rid, ResState.ACCEPTED)
+    c.expect(f.reject(rid, "no"), c.seller, "WrongReservationState", rid, ResState.ACCEPTED)
     rid2, _ = c.reserve(2, who=c.buyer2)
-    c.tx(f.reject(rid2), c.seller2)
-    c.expect(f.reject(rid2), c.seller2, "WrongReservationState", rid2, ResState.REJECTED)
+    c.tx(f.reject(rid2, "no"), c.seller2)
+    c.expect(f.reject(rid2, "no"), c.seller2, "WrongReservationState", rid2, ResState.REJECTED)
+
+
+def test_reject_reason_is_capped(market):
+    c, f = market, market.reb.functions
+    rid, _ = c.reserve(1)
+    c.expect(f.reject(rid, "x" * 257), c.seller, "TooLong", "reason", 257, 256)
+    rc = c.tx(f.reject(rid, "x" * 256), c.seller)
+    assert c.events(rc) == [("ReservationRejected", {"reservationId": rid, "reason": "x" * 256})]
 
 
 def test_cancel(market):
@@ -215,7 +223,7 @@ def test_cancel_access(market):
     c.accept(rid)
     c.expect(f.cancel(rid), c.buyer, "WrongReservationState", rid, ResState.ACCEPTED)
     rid2, _ = c.reserve(2)
-    c.tx(f.reject(rid2), c.seller2)
+    c.tx(f.reject(rid2, "no"), c.seller2)
     c.expect(f.cancel(rid2), c.buyer, "WrongReservationState", rid2, ResState.REJECTED)
 
 
@@ -251,7 +259,7 @@ def test_offer_reopens_after_close(market, closer):
     c, f = market, market.reb.functions
     rid, rc = c.reserve(1)
     if closer == "reject":
-        c.tx(f.reject(rid), c.seller)
+        c.tx(f.reject(rid, "no"), c.seller)
     elif closer == "cancel":
         c.tx(f.cancel(rid), c.buyer)
     elif closer == "expire":

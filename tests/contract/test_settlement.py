@@ -165,7 +165,7 @@ def test_owed_accumulates_and_is_paid_once(chain):
     assert chain.owed(chain.seller) == total
     # the buyer's refunds accumulate too
     r3, _ = chain.reserve(o1, hours=2)
-    chain.tx(f.reject(r3), chain.seller)
+    chain.tx(f.reject(r3, "no"), chain.seller)
     r4, _ = chain.reserve(o2, hours=1)
     chain.tx(f.cancel(r4), chain.buyer)
     assert chain.owed(chain.buyer) == 2 * PRICE + 2 * PRICE

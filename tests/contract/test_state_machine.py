@@ -217,7 +217,7 @@ class REBMachine(RuleBasedStateMachine):
             err, waiting = None, o["active"]
         events = [("OfferWithdrawn", {"offerId": oid})]
         if waiting:
-            events.insert(0, ("ReservationRejected", {"reservationId": waiting}))
+            events.insert(0, ("ReservationRejected", {"reservationId": waiting, "reason": "offer withdrawn"}))
         self.run(self.f.withdrawOffer(oid), actor, err, events=events)
         if err is None:
             if waiting:
@@ -322,7 +322,7 @@ class REBMachine(RuleBasedStateMachine):
         rid = self.pick_res(data, ResState.REQUESTED)
         actor = self.pick_actor(data, self._seller_of(rid))
         err = self._sellers_request_error(rid, actor)
-        self.run(self.f.reject(rid), actor, err, events=[("ReservationRejected", {"reservationId": rid})])
+        self.run(self.f.reject(rid, "no"), actor, err, events=[("ReservationRejected", {"reservationId": rid, "reason": "no"})])
         if err is None:
             self._close(rid, ResState.REJECTED, 0)
 

@@ -178,6 +178,7 @@ def test_a_buyer_the_sellers_policy_refuses_is_rejected_refunded_and_told_nothin
                                   check=False)
         assert rc != 0, out[-4000:]
         assert "nothing left to rent" in out and "seoul-keti" in out, out[-4000:]
+        assert "seoul-keti: buyer %s is in refused_buyers" % buyer in out, "B's policy's reason reaches A on chain"
         last = contract.functions.getReservation(contract.functions.reservationCount().call()).call()
         assert last[3] == 3, "B's agent rejected the request (Rejected)"
         assert w3.eth.get_balance(buyer) == balance - gas_paid(w3, buyer, first_block), "refunded to the wei"

@@ -122,6 +122,8 @@ def test_a_rejected_request_moves_on_to_the_next_offer(reb, ssh_material):
     assert run.rc == 0, run
     booking = run.task("Buyer A reserves and waits for the answer")
     assert [(a["node_id"], a["state"]) for a in booking["answers"]] == [("b-rej", "rejected"), ("c-rej", "accepted")]
+    assert booking["answers"][0]["reason"] == "not for sale to you", "the seller's reason, from its event"
+    assert "reason" not in booking["answers"][1]
     assert booking["offer"]["node_id"] == "c-rej" and booking["reservation"]["state"] == "accepted"
     assert reb.owed(reb.accounts[A]) == PRICE_B * 2, "the REB refunded the rejected escrow (credited to A)"
 
@@ -139,7 +141,8 @@ def test_when_every_seller_rejects_nothing_is_left_and_every_escrow_comes_back(r
         for seller in answering:
             seller.stop()
     assert run.rc != 0
-    assert "nothing left to rent" in run.output and "b-none" in run.output and "c-none" in run.output, run
+    assert "nothing left to rent" in run.output and "b-none: not for sale to you" in run.output \
+        and "c-none: not for sale to you" in run.output, run
     assert reb.owed(buyer) == 0
     assert reb.w3.eth.get_balance(buyer) == balance + owed_before - gas_paid(reb, buyer, first_block), \
         "every escrow came back: the buyer's balance moved by its gas only (and the earlier refund it collected)"

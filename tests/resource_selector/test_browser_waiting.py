@@ -1,5 +1,5 @@
 """In a real Chromium: while the buyer waits for the seller's own answer, the page says "Waiting for Provider B (KETI)"
-with the elapsed time counting; then the answer. A seller that rejects: the page shows the rejection and the run ends
+with the elapsed time counting; then the answer. A seller that rejects: the page shows the rejection with the seller's reason and the run ends
 with the buyer's clear "nothing left" (the escrow came back). The sellers answer on chain by themselves
 (tests/support/chain_seller.py), after a delay, like provider B's agent on a slow chain."""
 import re
@@ -76,7 +76,8 @@ def test_a_rejection_is_shown_and_the_run_ends_with_nothing_left(tab, market):
     expect(tab.locator("#run-status")).to_have_text("failed", timeout=RUN_TIMEOUT_MS)
     expect(tab.locator("#waiting")).to_be_hidden()
     error = tab.text_content("#run-error")
-    assert "nothing left to rent" in error and "busan-cam" in error and "wei were withdrawn back" in error, error
+    assert "nothing left to rent" in error and "wei were withdrawn back" in error, error
+    assert "busan-cam: not for sale to you" in error, "the seller's own reason, from its ReservationRejected event"
     tab.screenshot(path=str(shots / "2-rejected-nothing-left.png"), full_page=True)
     owed = market.reb.functions.owed(market.buyer).call()
     assert owed == 0, "the rejected escrow was refunded and withdrawn"

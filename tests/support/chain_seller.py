@@ -33,7 +33,7 @@ class ChainSeller(threading.Thread):
                 if self.answer == "accept":
                     fn = self.contract.functions.accept(rid, self.endpoint, self.digest)
                 else:
-                    fn = self.contract.functions.reject(rid)
+                    fn = self.contract.functions.reject(rid, "not for sale to you")
                 self.w3.eth.wait_for_transaction_receipt(fn.transact({"from": self.account}), timeout=10)
                 self.answered.append(rid)
 

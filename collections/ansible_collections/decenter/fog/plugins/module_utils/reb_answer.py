@@ -50,6 +50,8 @@ def reserve_and_wait(client, params, check_mode, request):
         if reservation["state"] == "requested":
             reservation = _cancel(client, reservation, params["wait_timeout"])
             answer["state"] = reservation["state"]
+        if reservation["state"] == "rejected":
+            answer["reason"] = reservation.get("reject_reason") or "no reason given"
         answers.append(answer)
         if reservation["state"] == "accepted":
             return dict(result, changed=changed, reservation=reservation, answers=answers)
@@ -93,5 +95,6 @@ def _nothing_left(client, answers, why):
         "nothing left to rent: %s rejected the request (%s), %s; the REB refunded every escrow and %d wei were "
         "withdrawn back to %s. Widen offer_filters, raise max_offers, or try again later."
         % ("the seller" if len(answers) == 1 else "the sellers",
-           ", ".join("reservation %d for %s" % (a["reservation_id"], a["node_id"]) for a in answers),
+           ", ".join("reservation %d for %s: %s" % (a["reservation_id"], a["node_id"], a.get("reason") or a["state"])
+                     for a in answers),
            why.rstrip("."), refund, client.address))

@@ -69,7 +69,7 @@ def offer_spec(params):
 
 
 # Longest strings the REB accepts (bytes of UTF-8): MAX_NAME, and MAX_TEXT for lists and endpoints.
-MAX_LENGTHS = {"devices": 256, "access_endpoint": 256}
+MAX_LENGTHS = {"devices": 256, "access_endpoint": 256, "reason": 256}
 MAX_NAME = 64
 
 
@@ -160,6 +160,7 @@ def reservation_dict(reservation_id, r, indexed, accept_window):
         "buyer_public_key": public_key_line(key, "decenter-reb-%d" % reservation_id) if live and any(key) else "",
         "host_key_fingerprint": fingerprint_string(fingerprint) if live and any(fingerprint) else "",
         "access_endpoint": indexed.get("access_endpoint", "") if live else "",
+        "reject_reason": indexed.get("reject_reason", ""),
     }
 
 

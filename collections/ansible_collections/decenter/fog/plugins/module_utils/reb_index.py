@@ -271,6 +271,8 @@ class MarketIndex(object):
             reservation["state"] = _ENDINGS[name]
             if name == "ReservationReleased":
                 reservation["to_seller"] = decode_tuple(data, 0, ("uint",))[0]
+            elif name == "ReservationRejected":
+                reservation["reject_reason"] = decode_tuple(data, 0, ("string",))[0]
             offer = self.offers[reservation["offer_id"]]
             if offer["active_reservation"] == key:
                 offer.update(state="open" if offer["state"] == "reserved" else offer["state"], active_reservation=0)

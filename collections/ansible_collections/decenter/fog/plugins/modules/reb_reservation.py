@@ -89,6 +89,12 @@ options:
   host_key_fingerprint:
     description: OpenSSH C(SHA256:...) fingerprint of the node's SSH host key (O(state=accepted)).
     type: str
+  reason:
+    description:
+      - Why the seller declines (O(state=rejected)), for the buyer; at most 256 bytes, public on chain (in the
+        C(ReservationRejected) event only). Never put anything secret in it.
+    type: str
+    default: ""
   wait_timeout:
     description:
       - With O(state=requested), wait up to this many seconds for the seller's answer (the seller's own agent
@@ -150,7 +156,8 @@ answers:
   returned: when O(wait_timeout) is set with O(state=requested)
   type: list
   elements: dict
-  sample: [{offer_id: 1, node_id: seoul-keti, reservation_id: 1, state: rejected, waited: 1.4},
+  sample: [{offer_id: 1, node_id: seoul-keti, reservation_id: 1, state: rejected, waited: 1.4,
+            reason: "4 hours is above max_hours=2"},
            {offer_id: 2, node_id: busan-edge, reservation_id: 2, state: accepted, waited: 0.9}]
 transaction_hash:
   description: Hash of the transaction sent (0x-prefixed).
@@ -194,6 +201,9 @@ def run(params, check_mode):
     args = [reservation["id"]]
     if wanted == "accepted":
         args += _amendment(params, reservation)
+    if wanted == "rejected":
+        check_length("reason", params["reason"])
+        args.append(params["reason"])
     if reservation["state"] in done:
         return dict(changed=False, reservation=reservation)
     if reservation["state"] != from_state:
@@ -411,6 +421,7 @@ SPEC = dict(
         trusted_sellers=dict(type="list", elements="str"),
         access_endpoint=dict(type="str"),
         host_key_fingerprint=dict(type="str", no_log=False),  # a public fingerprint, recorded on chain
+        reason=dict(type="str", default=""),
         wait_timeout=dict(type="int", default=0),
         max_offers=dict(type="int", default=3),
     ),
