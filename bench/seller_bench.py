@@ -129,6 +129,8 @@ def main():
              % (args.block_time, goal), "",
              "| workload | requests | median s | p95 s | max s | within goal |", "|---|---|---|---|---|---|"]
     for name, n, values in rows:
+        if not values:  # a workload of 0 requests (--single 0 or --burst 0)
+            continue
         lines.append("| %s | %d | %.2f | %.2f | %.2f | %d of %d |" % (
             name, n, statistics.median(values), percentile(values, 95), max(values),
             sum(v <= goal for v in values), n))
