@@ -9,6 +9,8 @@ import yaml
 from tests.quality.tools import COLLECTION, plugin_names, report_time, role_names, run, tool
 
 PLUGIN_KINDS = {"modules": "module", "inventory": "inventory", "filter": "filter"}
+# Lab tooling: in the repo for its playbooks and tests, never in the Galaxy artifact (galaxy.yml build_ignore).
+LAB_TOOLING = ("plugins/modules/fog_lab.py", "plugins/module_utils/fog_lab_daemon.py", "roles/anvil/")
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +27,13 @@ def test_galaxy_build_produces_the_tarball(tmp_path, galaxy):
     with tarfile.open(str(tarball)) as tar:
         names = set(tar.getnames())
     for module in plugin_names("modules"):
-        assert "plugins/modules/%s.py" % module in names
+        path = "plugins/modules/%s.py" % module
+        assert (path in names) is (path not in LAB_TOOLING), path
     for role in role_names():
-        assert "roles/%s/meta/argument_specs.yml" % role in names
+        path = "roles/%s/meta/argument_specs.yml" % role
+        assert (path in names) is (role != "anvil"), path
+    shipped_lab_tooling = [n for n in names for lab in LAB_TOOLING if n == lab.rstrip("/") or n.startswith(lab)]
+    assert not shipped_lab_tooling, shipped_lab_tooling
     assert not [n for n in names if n.startswith("tests/output")]
     assert "MANIFEST.json" in names and "FILES.json" in names
 
