@@ -10,6 +10,7 @@ import time
 from decimal import Decimal
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import rental_account
 from ansible_collections.decenter.fog.plugins.module_utils.reb_index import public_offer
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import matcher, offer_matches
 
@@ -156,18 +157,18 @@ class Market:
         with self._lock:
             buyer = self.buyer.lower()
             mine = client.reservations([i for i, r in self._index.reservations.items() if r["buyer"].lower() == buyer])
-            released = self._released_shares(client, [r["id"] for r in mine if r["state"] == "released"])
         now = self._now
         rows = []
         for r in sorted(mine, key=lambda r: -r["id"]):
             offer = self._index.offers.get(r["offer_id"], {})
+            time_left, cost = rental_account(r, now)
             rows.append(dict(
                 id=r["id"], offer_id=r["offer_id"], state=r["state"], hours=r["hours"],
                 node_id=offer.get("node_id", ""), region=offer.get("region", ""),
                 escrow=str(r["escrow"]), escrow_eth=eth(r["escrow"]),
                 ends_at=r["ends_at"], accept_deadline=r["accept_deadline"],
-                time_left_s=_time_left(r, now), cost_so_far=str(_cost(r, now, released)),
-                cost_so_far_eth=eth(_cost(r, now, released)), access_endpoint=r["access_endpoint"],
+                time_left_s=time_left, cost_so_far=str(cost), cost_so_far_eth=eth(cost),
+                access_endpoint=r["access_endpoint"],
                 releasable=r["state"] == "accepted"))
         return dict(buyer=self.buyer, now=now, reservations=rows)
 
@@ -177,28 +178,3 @@ class Market:
                 return r
         raise NotFound("reservation %d is not one of buyer %s's reservations; pick one from the list."
                        % (reservation_id, self.buyer))
-
-    def _released_shares(self, client, ids):
-        """What the seller was paid for each released reservation (the index keeps ReservationReleased's share)."""
-        return dict((i, self._index.reservations[i].get("to_seller", 0)) for i in ids)
-
-
-def _time_left(r, now):
-    if r["state"] == "accepted":
-        return max(0, r["ends_at"] - now)
-    if r["state"] == "requested":
-        return max(0, r["accept_deadline"] - now)
-    return 0
-
-
-def _cost(r, now, released):
-    """Wei the buyer has spent: the seller's pro-rata share, as the contract computes it on release."""
-    if r["state"] == "accepted":
-        if now >= r["ends_at"]:
-            return r["escrow"]
-        return r["escrow"] * (now - r["accepted_at"]) // (r["ends_at"] - r["accepted_at"])
-    if r["state"] == "settled":
-        return r["escrow"]
-    if r["state"] == "released":
-        return released.get(r["id"], 0)
-    return 0

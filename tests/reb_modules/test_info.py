@@ -226,7 +226,9 @@ def test_reservation_info_time_left_cost_so_far_and_owed(market, reb, ssh_materi
     assert accepted["cost_so_far"] == 4000 * (7200 - accepted["time_left"]) // 7200  # consistent with time_left
 
     assert requested["state"] == "requested" and requested["buyer"] == reb.accounts[B]
-    assert (requested["time_left"], requested["cost_so_far"]) == (0, 0)
+    now = accepted["ends_at"] - accepted["time_left"]  # the chain time of the query
+    assert requested["cost_so_far"] == 0, "a request costs nothing until accepted"
+    assert requested["time_left"] == max(0, requested["accept_deadline"] - now), "the seller's answer window left"
     assert requested["offer"]["node_id"] == "info-trento-3" and requested["offer"]["state"] == "reserved"
     assert cancelled["state"] == "cancelled" and (cancelled["time_left"], cancelled["cost_so_far"]) == (0, 0)
     assert cancelled["offer"]["state"] == "open"

@@ -159,3 +159,25 @@ def test_offer_differences_names_changed_fields_only():
 def test_offer_spec_refuses_strings_the_reb_would_refuse(field, value, limit):
     with pytest.raises(RebError, match="%s is [0-9]+ bytes long; the REB accepts at most %d" % (field, limit)):
         codec.offer_spec(dict(OFFER_PARAMS, **{field: value}))
+
+
+@given(hours=st.integers(1, 720), escrow=st.integers(0, 10 ** 24), offset=st.integers(-10 ** 6, 3 * 10 ** 6))
+def test_rental_account_of_an_accepted_rental_is_the_rebs_pro_rata_share(hours, escrow, offset):
+    accepted_at = 1764140000
+    r = dict(state="accepted", accepted_at=accepted_at, ends_at=accepted_at + hours * 3600, escrow=escrow)
+    now = accepted_at + offset
+    time_left, cost = codec.rental_account(r, now)
+    used = min(max(0, offset), hours * 3600)
+    assert time_left == hours * 3600 - used
+    assert cost == escrow * used // (hours * 3600), "the contract's _timeShare rounds the seller's share down"
+    assert codec.rental_account(r, accepted_at) == (hours * 3600, 0)
+    assert codec.rental_account(r, r["ends_at"] + 1) == (0, escrow)
+
+
+def test_rental_account_of_requests_and_ended_reservations():
+    requested = dict(state="requested", accept_deadline=1000, escrow=5)
+    assert codec.rental_account(requested, 400) == (600, 0) and codec.rental_account(requested, 1400) == (0, 0)
+    for state in ("released", "settled"):
+        assert codec.rental_account(dict(state=state, paid_to_seller=7, escrow=9), 10 ** 10) == (0, 7)
+    for state in ("rejected", "cancelled", "expired"):
+        assert codec.rental_account(dict(state=state, paid_to_seller=0, escrow=9), 0) == (0, 0)

@@ -161,7 +161,22 @@ def reservation_dict(reservation_id, r, indexed, accept_window):
         "host_key_fingerprint": fingerprint_string(fingerprint) if live and any(fingerprint) else "",
         "access_endpoint": indexed.get("access_endpoint", "") if live else "",
         "reject_reason": indexed.get("reject_reason", ""),
+        "paid_to_seller": indexed.get("to_seller", 0),
     }
+
+
+def rental_account(reservation, now):
+    """(seconds left, wei spent so far) of a reservation at chain time `now`, as the REB pays it: an accepted rental
+    costs its escrow pro rata of the time used (the contract's _timeShare, rounded down), a requested one has
+    its answer window left and costs nothing yet, an ended one cost what the seller was paid (its event's share)."""
+    state = reservation["state"]
+    if state == "accepted":
+        ends, started, escrow = reservation["ends_at"], reservation["accepted_at"], reservation["escrow"]
+        used = min(max(0, now - started), ends - started)
+        return ends - started - used, escrow * used // (ends - started) if ends > started else escrow
+    if state == "requested":
+        return max(0, reservation["accept_deadline"] - now), 0
+    return 0, reservation.get("paid_to_seller", 0)
 
 
 SPEC_ABI_TYPE = "(string,string,uint8,string,uint32,uint32,uint32,string,string,uint96,uint16,uint16,uint40,uint40)"

@@ -269,7 +269,7 @@ class MarketIndex(object):
         elif name in _ENDINGS:
             reservation = self.reservations[key]
             reservation["state"] = _ENDINGS[name]
-            if name == "ReservationReleased":
+            if name in ("ReservationReleased", "ReservationSettled"):
                 reservation["to_seller"] = decode_tuple(data, 0, ("uint",))[0]
             elif name == "ReservationRejected":
                 reservation["reject_reason"] = decode_tuple(data, 0, ("string",))[0]

@@ -49,7 +49,12 @@ EXAMPLES = r'''
 
 RETURN = r'''
 reservations:
-  description: Matching reservations, oldest first, each with its C(offer), C(time_left) (seconds) and C(cost_so_far) (wei).
+  description:
+    - Matching reservations, oldest first, each with its C(offer), C(time_left) and C(cost_so_far).
+    - C(time_left) - seconds of the rental left (accepted), or of the seller's answer window (requested); 0 once ended.
+    - C(cost_so_far) - wei the buyer has spent - pro rata of the time used while accepted (what a release would pay
+      the seller now), what the seller was paid once released or settled, 0 otherwise.
+    - C(reject_reason) - the seller's reason when it rejected the request.
   returned: always
   type: list
   elements: dict
@@ -61,7 +66,7 @@ owed:
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError, rental_account
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
 
@@ -97,15 +102,8 @@ def run(params, check_mode):
 
 def enrich(reservation, offer, now):
     """Adds the offer, seconds left and wei used so far (what release would pay the seller now)."""
-    r = dict(reservation, offer=offer, time_left=0, cost_so_far=0)
-    if r["state"] == "accepted":
-        r["time_left"] = max(0, r["ends_at"] - now)
-        duration = r["ends_at"] - r["accepted_at"]
-        elapsed = min(max(0, now - r["accepted_at"]), duration)
-        r["cost_so_far"] = r["escrow"] * elapsed // duration if duration else r["escrow"]
-    elif r["state"] == "settled":
-        r["cost_so_far"] = r["escrow"]
-    return r
+    time_left, cost_so_far = rental_account(reservation, now)
+    return dict(reservation, offer=offer, time_left=time_left, cost_so_far=cost_so_far)
 
 
 def _who(client, value, name):
