@@ -7,7 +7,8 @@ import time
 from aiohttp import web
 
 from ansible_collections.decenter.fog.plugins.module_utils.fog_placement_core import PlacementError
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils import reb_market
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 
 from .application import placement, webserver_target
 from .inventory import InventoryError, chain_options, group_hosts, read_inventory
@@ -173,7 +174,7 @@ def routes(sel):
         if hours is None:
             raise BadInput("hours is missing: give how many hours to rent offer %d for (%d to %d)."
                            % (offer_id, offer["min_hours"], offer["max_hours"]))
-        check_available(offer, hours, sel.market._now or int(time.time()))
+        await asyncio.to_thread(check_reservable, sel.market, offer, hours, sel.market._now or int(time.time()))
         escrow = offer["price_per_hour"] * hours
         summary = "offer %d (%s in %s) for %d h, escrow %s" % (offer_id, offer["node_id"], offer["region"], hours,
                                                                eth(escrow))
@@ -267,27 +268,20 @@ def find_run(sel, request):
     return run
 
 
-def check_reservable(market, offer):
-    """An open offer of someone else, or one this buyer already holds (a rerun finishes its federation)."""
-    if offer["seller"].lower() == market.buyer.lower():
-        raise BadInput("offer %d is the buyer's own (seller %s): choose another provider's offer."
-                       % (offer["id"], offer["seller"]))
-    if offer["state"] == "open":
+def check_reservable(market, offer, hours=None, now=None):
+    """An open offer of someone else (bookable for `hours` at `now`, when given), or one this buyer already holds
+    (a rerun finishes its federation); else the REB's own sentence, as the transaction would revert."""
+    why = reb_market.refusal(offer, market.buyer, hours, now)
+    if why is None:
         return
-    if offer["state"] == "reserved" and offer["active_reservation"]:
+    kind, sentence = why
+    if kind == "not_open" and offer["state"] == "reserved" and offer["active_reservation"]:
         held = market.client().reservation(offer["active_reservation"])
         if held["buyer"].lower() == market.buyer.lower():
             return
         raise Busy("offer %d is reserved by another buyer (reservation %d); choose another offer."
                    % (offer["id"], held["id"]))
-    raise Busy("offer %d is %s, not open; choose an open offer." % (offer["id"], offer["state"]))
-
-
-def check_available(offer, hours, now):
-    if now < offer["available_from"] or now + hours * 3600 > offer["available_until"]:
-        raise BadInput("offer %d is available only from %d to %d (unix time): %d hours from now do not fit; "
-                       "book fewer hours or another offer." % (offer["id"], offer["available_from"],
-                                                               offer["available_until"], hours))
+    raise (Busy if kind == "not_open" else BadInput)(sentence)
 
 
 def make_apps(settings, port, proxy_port):

@@ -5,7 +5,7 @@ import time
 import pytest
 from eth_account import Account
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_tx import take_warnings
 from tests.chains.conftest import BUYER, DEPLOYER, NODES, SELLER, client, deploy, gas_paid, offer_spec
 

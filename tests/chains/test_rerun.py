@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from tests.chains.conftest import BUYER, DEPLOYER, SELLER, client, deploy, gas_paid, offer_spec
 from tests.reb_modules.conftest import DEPLOY_PLAYBOOK, play, run_playbook
 from tests.support.chain import Anvil

@@ -175,7 +175,7 @@ decenter.fog.reb_reservation:
   offer_id: "{{ offers['err-withdrawn'] }}"
   hours: 2
   buyer_public_key: "{{ buyer_public_key }}"
-""", r"offer {err-withdrawn} is withdrawn, not open"),
+""", r"offer {err-withdrawn} is not open \(it is withdrawn\); choose an open offer"),
     ("reserve an offer that does not exist", """
 decenter.fog.reb_reservation:
   private_key: "{{ key_c }}"
@@ -274,7 +274,7 @@ decenter.fog.reb_reservation:
   offer_id: "{{ offers['err-open'] }}"
   hours: 11
   buyer_public_key: "{{ buyer_public_key }}"
-""", r"hours=11 is outside what offer {err-open} allows \(1 to 10 hours\)"),
+""", r"offer {err-open}: 11 hours is outside what the offer allows \(1 to 10 hours\); change hours"),
     ("max_price_per_hour below the price", """
 decenter.fog.reb_reservation:
   private_key: "{{ key_c }}"

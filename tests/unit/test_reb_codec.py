@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.decenter.fog.plugins.module_utils import reb_codec as codec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_artifact import REB_ARTIFACT
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 
 OFFER_PARAMS = dict(node_id="seoul-keti", region="SEOUL-KETI", tier=1, location="37.5665, 126.9780",
                     cpu_millicores=2000, memory_mib=2048, storage_gib=10, architecture="amd64",

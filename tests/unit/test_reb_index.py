@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.decenter.fog.plugins.module_utils import reb_index
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 
 
 class CappedNode:

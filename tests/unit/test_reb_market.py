@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import (
-    distance_km, offer_matches, rank_offers)
+    distance_km, offer_matches, rank_offers, refusal)
 
 
 def offer(i, price, location="", region="SEOUL-KETI", devices=(("camkor1", "camera"),), state="open", **kw):
@@ -65,3 +65,17 @@ def test_the_compiled_matcher_agrees_with_offer_matches(filters):
                    available_until=10 ** 9) for i in range(1, 9)]
     wanted = matcher(filters, now=100)
     assert [o["id"] for o in offers if wanted(o)] == [o["id"] for o in offers if offer_matches(o, filters, 100)]
+
+
+def test_refusal_says_why_in_the_rebs_own_words():
+    o = offer(3, 10)
+    assert refusal(o, "0xBuyer") is None and refusal(o, "0xBuyer", hours=10, now=100) is None
+    assert refusal(o, "0xabc") == ("own", "offer 3 is your own: a seller cannot reserve its own node.")
+    kind, sentence = refusal(offer(3, 10, state="withdrawn"), "0xBuyer")
+    assert kind == "not_open" and sentence.startswith("offer 3 is not open (it is withdrawn)")
+    kind, sentence = refusal(o, "0xBuyer", hours=11)
+    assert kind == "hours" and sentence == ("offer 3: 11 hours is outside what the offer allows (1 to 10 hours); "
+                                            "change hours.")
+    kind, sentence = refusal(o, "0xBuyer", hours=10, now=100 + 11 * 3600)
+    assert kind == "availability" and "available only from 100 to 72100 (unix time)" in sentence
+    assert refusal(o, None, hours=2, now=99)[0] == "availability", "before the window opens"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_tx import intent_of
 from ansible_collections.decenter.fog.plugins.module_utils.reb_wallet import WalletJournal
 

@@ -34,7 +34,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError, fingerprint_of_public_key
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import fingerprint_of_public_key
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 
 
 def ssh_fingerprint(public_key):

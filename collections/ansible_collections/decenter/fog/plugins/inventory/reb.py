@@ -171,7 +171,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 from ansible.utils.vars import load_extra_vars
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import check_sellers, offer_matches
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CHAIN_OPTION_NAMES
 

@@ -14,7 +14,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import tx_hash
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 
 # Seconds between two reads of the reservation while waiting (one eth_call each).
 POLL_INTERVAL = 0.25

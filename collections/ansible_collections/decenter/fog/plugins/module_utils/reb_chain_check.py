@@ -10,7 +10,7 @@ with `invalid opcode`. The probe runs tiny init code through eth_call (nothing i
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import node_message
 
 # TSTORE 1 at slot 0, TLOAD it, MSTORE it at 0, MCOPY 32 bytes from 0 to 32, RETURN memory[32:64] (= 1).

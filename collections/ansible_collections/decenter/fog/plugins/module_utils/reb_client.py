@@ -10,7 +10,8 @@ import traceback
 from ansible_collections.decenter.fog.plugins.module_utils.reb_artifact import REB_ARTIFACT
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CHAIN_OPTION_NAMES
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
-    RebError, offer_state, reservation_dict, decode_struct_array, struct_kinds, OFFER_STATES, RESERVATION_STATES)
+    offer_state, reservation_dict, decode_struct_array, struct_kinds)
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError, contract_sentence
 from ansible_collections.decenter.fog.plugins.module_utils.reb_index import market_index
 from ansible_collections.decenter.fog.plugins.module_utils.reb_chain_check import check_chain
 from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import node_message, revert_data
@@ -196,7 +197,7 @@ class RebClient(object):
         """One offer from the market index (its strings are in events), or OfferNotFound's sentence."""
         offer = self.market().offer(offer_id)
         if offer is None:
-            raise RebError(ERROR_MESSAGES["OfferNotFound"].format(offerId=offer_id))
+            raise RebError(contract_sentence("OfferNotFound", offerId=offer_id))
         return offer
 
     def reservation(self, reservation_id):
@@ -263,53 +264,9 @@ class RebClient(object):
         values = abi_decode(types, data[4:]) if types else ()
         args = dict((n, _checksum(v) if t == "address" else "0x" + v.hex() if isinstance(v, bytes) else v)
                     for n, t, v in zip(names, types, values))
-        template = ERROR_MESSAGES.get(name)
-        if template is None:
-            return "the REB refused the call: %s(%s)" % (name, ", ".join("%s=%s" % kv for kv in args.items()))
-        if "state" in args:
-            states = OFFER_STATES if name == "OfferNotOpen" else RESERVATION_STATES
-            args["state"] = states[args["state"]]
-        return template.format(**args)
+        return contract_sentence(name, **args)
 
 
-ERROR_MESSAGES = {
-    "EmptyName": "the provider name must not be empty.",
-    "NotRegistered": "account {account} is not a registered provider: register it first with decenter.fog.reb_provider.",
-    "InvalidOffer": "the offer is invalid: field {field} is missing or out of range.",
-    "NodeIdTaken": "node {nodeId} is already offered by this seller as offer {offerId}; update that offer instead.",
-    "NodeIdImmutable": "offer {offerId} is for another node: a node id cannot change; withdraw it and publish anew.",
-    "OfferNotFound": "offer {offerId} does not exist on this REB; list offers with decenter.fog.reb_offer_info.",
-    "NotSeller": "offer {offerId} belongs to another seller: account {caller} may not change it.",
-    "OfferNotOpen": "offer {offerId} is not open (it is {state}); choose an open offer, or wait for its reservation to end.",
-    "SelfDealing": "offer {offerId} is your own: a seller cannot reserve its own node.",
-    "HoursOutOfRange": "{hoursBooked} hours is outside what the offer allows ({minHours} to {maxHours} hours); change hours.",
-    "OutsideAvailability": "offer {offerId} is available only from {availableFrom} to {availableUntil} (unix time); "
-                           "book fewer hours or another offer.",
-    "WrongPayment": "the escrow must be exactly {expected} wei (price x hours) but {sent} wei was sent.",
-    "EmptyKey": "a key or fingerprint is missing (all zero).",
-    "EmptyEndpoint": "access_endpoint must not be empty: give host:port of the node's SSH server.",
-    "ReservationNotFound": "reservation {reservationId} does not exist on this REB.",
-    "NotBuyer": "reservation {reservationId} belongs to another buyer: account {caller} may not act on it.",
-    "NotReservationSeller": "reservation {reservationId} is for another seller's offer: account {caller} may not "
-                            "answer it.",
-    "WrongReservationState": "reservation {reservationId} is {state}, which does not allow this step.",
-    "AcceptDeadlinePassed": "reservation {reservationId} can no longer be accepted: its deadline {deadline} "
-                            "(unix time) has passed; it can only be expired.",
-    "AcceptDeadlineNotPassed": "reservation {reservationId} cannot expire before its accept deadline {deadline} "
-                               "(unix time).",
-    "NotEnded": "reservation {reservationId} runs until {endsAt} (unix time); only its buyer may end it earlier "
-                "(state=released).",
-    "NothingToWithdraw": "account {account} is owed nothing: there is nothing to withdraw.",
-    "TransferFailed": "paying {amount} wei to {account} failed: the receiving account refused the transfer.",
-    "Reentrancy": "a re-entrant call was refused.",
-    "PageTooLarge": "a page of {requested} entries was asked for; the REB serves at most {maximum}.",
-    "TooLong": "{field} is {length} bytes long; the REB accepts at most {maximum}: shorten it.",
-    "InvalidAcceptWindow": "accept_window={acceptWindow} is out of bounds: give {minimum} to {maximum} seconds.",
-    "TermsChanged": "offer {offerId} changed since it was chosen (terms hash {expected} seen, {current} now): "
-                    "nothing was paid; look at the offer again and reserve with its new terms if they suit you.",
-    "OrderExists": "order reference {orderRef} was already used by this buyer for reservation {reservationId}: "
-                   "nothing was paid twice; use a new order_ref for a new order.",
-}
 
 
 def _error_table(abi):

@@ -13,12 +13,8 @@ import hashlib
 import struct
 
 
-class RebError(Exception):
-    """A failure a user can act on; its message is shown as is by the modules."""
-
-
-OFFER_STATES = ("none", "open", "reserved", "withdrawn")
-RESERVATION_STATES = ("none", "requested", "accepted", "rejected", "cancelled", "expired", "released", "settled")
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import (  # noqa: F401 (the states are codec's too)
+    OFFER_STATES, RESERVATION_STATES, RebError)
 ACTIVE_RESERVATION_STATES = ("requested", "accepted")
 
 # Offer fields with the range their Solidity type allows (uint8/16/32/40/96).

@@ -19,8 +19,8 @@ import json
 import os
 import tempfile
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
-    RebError, decode_tuple, parse_devices)
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import decode_tuple, parse_devices
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 
 FORMAT = 1
 FIRST_SPAN = 16      # blocks per eth_getLogs request to start with: grows on sparse chains, shrinks on dense ones

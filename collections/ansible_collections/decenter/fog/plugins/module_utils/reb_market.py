@@ -9,6 +9,7 @@ import functools
 import math
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import parse_location, location_string
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import contract_sentence
 
 OFFER_FILTERS = dict(
     offer_id=dict(type="int"),
@@ -96,9 +97,26 @@ def check_sellers(sellers):
 
 
 def _bookable(offer, hours, now):
-    if not offer["min_hours"] <= hours <= offer["max_hours"]:
-        return False
-    return now is None or offer["available_from"] <= now and now + hours * 3600 <= offer["available_until"]
+    return refusal(offer, None, hours, now) is None
+
+
+def refusal(offer, buyer, hours=None, now=None):
+    """Why `buyer` cannot reserve `offer` (for `hours` at chain time `now`, when given), as (kind, sentence) in the
+    REB's own words (the revert the transaction would meet), or None. kind: own, not_open, hours or availability.
+    An offer reserved by the buyer itself is not_open too; callers that let a rerun finish it look first."""
+    if buyer and offer["seller"].lower() == buyer.lower():
+        return "own", contract_sentence("SelfDealing", offerId=offer["id"])
+    if offer["state"] != "open":
+        return "not_open", contract_sentence("OfferNotOpen", offerId=offer["id"], state=offer["state"])
+    if hours is not None and not offer["min_hours"] <= hours <= offer["max_hours"]:
+        return "hours", "offer %d: %s" % (offer["id"], contract_sentence(
+            "HoursOutOfRange", hoursBooked=hours, minHours=offer["min_hours"], maxHours=offer["max_hours"]))
+    if hours is not None and now is not None and not (
+            offer["available_from"] <= now and now + hours * 3600 <= offer["available_until"]):
+        return "availability", contract_sentence("OutsideAvailability", offerId=offer["id"],
+                                                 availableFrom=offer["available_from"],
+                                                 availableUntil=offer["available_until"])
+    return None
 
 
 def distance_km(a, b):

@@ -12,7 +12,7 @@ __metaclass__ = type
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import WEB3_IMPORT_ERROR
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_tx import take_warnings
 
 

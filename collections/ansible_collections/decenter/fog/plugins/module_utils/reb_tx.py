@@ -22,7 +22,7 @@ import hashlib
 import json
 import time
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_revert import node_message, revert_data
 from ansible_collections.decenter.fog.plugins.module_utils.reb_wallet import RECENT_SECONDS, WalletJournal
 

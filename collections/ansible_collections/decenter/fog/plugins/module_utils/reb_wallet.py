@@ -23,7 +23,7 @@ import os
 import tempfile
 import time
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 
 STATE_DIR_ENV = "DECENTER_REB_STATE_DIR"
 # Entries older than this are dropped when the journal is written (a rerun comes long before).

@@ -115,7 +115,7 @@ total:
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import (
     OFFER_FILTERS, check_sellers, matcher, offer_matches, rank_offers)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module

@@ -46,7 +46,7 @@ transaction_hash:
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client, tx_hash
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
 

@@ -173,9 +173,10 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_answer import res
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client, tx_hash
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
-    ACTIVE_RESERVATION_STATES, RebError, check_length, ed25519_key_bytes, fingerprint_bytes, order_ref_bytes)
+    ACTIVE_RESERVATION_STATES, check_length, ed25519_key_bytes, fingerprint_bytes, order_ref_bytes)
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import (
-    OFFER_FILTERS, check_sellers, offer_matches, rank_offers, trusted_set)
+    OFFER_FILTERS, check_sellers, offer_matches, rank_offers, refusal, trusted_set)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
 # wanted state -> (state that calls for the transaction, contract function, states that already satisfy it)
@@ -245,16 +246,15 @@ def _request(client, params, check_mode):
         raise RebError("offer %d is already reserved (reservation %d%s); choose another offer."
                        % (offer["id"], held["id"], ", yours under another order_ref"
                           if held["buyer"] == client.address else " of another buyer"))
-    if offer["state"] != "open":
-        raise RebError("offer %d is %s, not open; choose an open offer." % (offer["id"], offer["state"]))
-    if offer["seller"] == client.address:
-        raise RebError("offer %d is your own: a seller cannot reserve its own node." % offer["id"])
+    why = refusal(offer, client.address)
+    if why:
+        raise RebError(why[1])
     seen = _terms_hash(params["terms_hash"]) or offer["terms_hash"]
     current = _check_terms(client, offer["id"], seen)
     hours = params["hours"]
-    if not current["min_hours"] <= hours <= current["max_hours"]:
-        raise RebError("hours=%d is outside what offer %d allows (%d to %d hours)."
-                       % (hours, offer["id"], current["min_hours"], current["max_hours"]))
+    why = refusal(dict(offer, min_hours=current["min_hours"], max_hours=current["max_hours"]), client.address, hours)
+    if why:
+        raise RebError(why[1])
     if params["max_price_per_hour"] is not None and current["price_per_hour"] > params["max_price_per_hour"]:
         raise RebError("offer %d costs %d wei per hour, above max_price_per_hour=%d; nothing was reserved."
                        % (offer["id"], current["price_per_hour"], params["max_price_per_hour"]))

@@ -66,7 +66,8 @@ owed:
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError, rental_account
+from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import rental_account
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 
 

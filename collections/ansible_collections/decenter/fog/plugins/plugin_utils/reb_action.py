@@ -17,7 +17,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import RebError
+from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import module_kwargs
 # Imported here, at plugin load, on purpose: see the module docstring.
 from ansible_collections.decenter.fog.plugins.module_utils import reb_client  # noqa: F401 pylint: disable=unused-import
