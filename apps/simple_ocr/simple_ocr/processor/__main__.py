@@ -17,7 +17,7 @@ from ..common.logs import get_logger
 from ..repository import Repository
 from .buffer import BufferInUse, DiskBuffer
 from .change import ChangeDetector
-from .ocr import MIN_TEXT_CONTRAST, LineReader, OcrResult, Tesseract
+from .ocr import DEFAULT_CHARSET, MIN_TEXT_CONTRAST, LineReader, OcrResult, Tesseract, parse_charset
 from .pipeline import OcrPipeline
 from .stats import ProcessorStats
 from .stream import LatestFrame, StreamReader
@@ -47,6 +47,7 @@ class ProcessorConfig:
     tesseract_psm: int
     tesseract_lang: str
     tessdata_dir: str | None
+    charset: str | None  # the characters tesseract may read; None: any
     min_text_contrast: float
     min_confidence: float
     health_host: str
@@ -73,11 +74,21 @@ class ProcessorConfig:
             tesseract_psm=env.int("OCR_TESSERACT_PSM", 6, minimum=0),
             tesseract_lang=env.str("OCR_TESSERACT_LANG", "eng"),
             tessdata_dir=env.str("OCR_TESSDATA_DIR", "") or None,
+            charset=charset_setting(env),
             min_text_contrast=env.float("OCR_MIN_TEXT_CONTRAST", MIN_TEXT_CONTRAST, minimum=1.0),
             min_confidence=env.float("OCR_MIN_CONFIDENCE", MIN_CONFIDENCE, minimum=0.0),
             health_host=env.str("OCR_HEALTH_HOST", "127.0.0.1"),
             health_port=env.int("OCR_HEALTH_PORT", 8082, minimum=0),
         )
+
+
+def charset_setting(env: Env) -> str | None:
+    """OCR_CHARSET, spelled out (ocr.parse_charset); a ConfigError names the setting and its value."""
+    spec = env.str("OCR_CHARSET", DEFAULT_CHARSET)
+    try:
+        return parse_charset(spec)
+    except ValueError as error:
+        raise ConfigError(f"OCR_CHARSET={spec!r}: {error}") from None
 
 
 def recognizer(config: ProcessorConfig) -> Callable[[np.ndarray], OcrResult]:
@@ -86,7 +97,7 @@ def recognizer(config: ProcessorConfig) -> Callable[[np.ndarray], OcrResult]:
     Loads tesseract now, so a missing language or a bad mode stops the start with a ConfigError.
     """
     try:
-        engine = Tesseract(config.tesseract_lang, config.tesseract_psm, config.tessdata_dir)
+        engine = Tesseract(config.tesseract_lang, config.tesseract_psm, config.tessdata_dir, config.charset)
     except ValueError as error:
         raise ConfigError(f"OCR_TESSERACT_LANG={config.tesseract_lang!r}, OCR_TESSERACT_PSM="
                           f"{config.tesseract_psm}: {error}") from None

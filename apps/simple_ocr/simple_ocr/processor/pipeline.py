@@ -7,12 +7,16 @@ stored: over 840 lines of bench/ocr_robustness_bench.py under seven conditions e
 agreeing reads within three, and over 150 scenes of shapes no two reads of noise ever agreed.
 A read less sure than `min_confidence` is not stored either: tesseract reading shapes or noise is
 mostly unsure (confidence 0-75), a line it reads right is not (80-96).
+Nor is a read whose two views of the crop read different text (`OcrResult.ambiguous`, see
+ocr.CheckedViews): tesseract misreads some letters the same way on every frame (`OJ` as `0J`), so
+agreeing frames cannot catch them, but another view of the crop often reads them otherwise.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -83,6 +87,11 @@ class OcrPipeline:
             # One record per change of text: a camera showing the same line sends it once.
             if not result.text or result.text == last_text:
                 continue
+            if result.ambiguous:
+                self.stats.add("texts_ambiguous")
+                self.log.info("text_ambiguous", frame=frame.number, text=result.text[:80],
+                              confidence=round(result.confidence, 1))
+                continue
             if result.confidence < self.min_confidence:
                 self.stats.add("texts_below_floor")
                 self.log.info("text_unsure", frame=frame.number, text=result.text[:80],
@@ -107,8 +116,12 @@ def confirm(reads: list[OcrResult], result: OcrResult) -> tuple[OcrResult | None
 
     Returns it with the reads still pending: [] once decided, which is also the case, with None,
     after CONFIRM_READS reads that all differ (a scene tesseract reads differently every time).
+    The kept read is ambiguous when either of the two agreeing reads was.
     """
-    if any(r.text == result.text for r in reads):
+    agreeing = [r for r in reads if r.text == result.text]
+    if agreeing:
+        if agreeing[0].ambiguous and not result.ambiguous:
+            result = replace(result, ambiguous=True)
         return result, []
     reads = reads + [result]
     if len(reads) >= CONFIRM_READS:
