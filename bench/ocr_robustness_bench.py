@@ -6,7 +6,8 @@ one condition, JPEG-encoded, decoded and read the way the Processor reads it (it
 its default settings: preprocess, CheckedViews(Tesseract) held to OCR_CHARSET's default). "Read exactly"
 counts the first read of each line. "Stored" follows the Processor's own decision: frames of the line
 are read until two reads agree (nothing if three differ), and the kept read is stored only when it
-reaches the confidence floor and neither agreeing read was ambiguous (its two views read different text).
+reaches the confidence floor and neither agreeing read was ambiguous (its two views read different text,
+or a character of it led its runner-up by less than OCR_MIN_CHAR_MARGIN).
 Lines come from the `random` source (the camera bench's: codes without I, O, Q) and the `letters`
 source (codes of every letter); the bench's seed is one the tests do not use.
 
@@ -124,7 +125,7 @@ def run(job: tuple[str, str, list[int], int]) -> list[dict]:
     """Read lines `indexes` of `source` under `condition` as the Processor does; one row per line."""
     condition, source_name, indexes, seed = job
     config = ProcessorConfig.from_env(Env({}))
-    read, floor = recognizer(config), config.min_confidence
+    read, floor, min_margin = recognizer(config), config.min_confidence, config.min_char_margin
     source = make_text_source(source_name, "cam1", "POVO", seed)
     rows = []
     for index in indexes:
@@ -140,12 +141,12 @@ def run(job: tuple[str, str, list[int], int]) -> list[dict]:
             kept, pending = confirm(pending, result)
             if kept is not None:
                 break
-        stored = (kept.text if kept is not None and kept.text and kept.confidence >= floor and not kept.ambiguous
-                  else None)
+        doubtful = kept is not None and (kept.ambiguous or kept.margin < min_margin)
+        stored = kept.text if kept is not None and kept.text and kept.confidence >= floor and not doubtful else None
         rows.append({"condition": condition, "source": source_name, "line": text, "first": reads[0].text,
                      "confidence": reads[0].confidence, "stored": stored, "walls": walls, "cpus": cpus,
                      "floored": kept is not None and bool(kept.text) and kept.confidence < floor,
-                     "ambiguous": kept is not None and bool(kept.text) and kept.ambiguous})
+                     "ambiguous": kept is not None and bool(kept.text) and doubtful})
     return rows
 
 
@@ -159,7 +160,7 @@ def table(rows: list[dict], args: argparse.Namespace) -> str:
         "frame, each frame JPEG-encoded and decoded, read by the Processor's recognizer with its default settings. "
         "Read exactly: the first read of the line. Stored: the Processor's decision over up to three frames (two "
         "agreeing reads; none if three differ), its confidence floor, and its refusal of ambiguous reads (the "
-        "crop's two views read different text); a stored record that is not the line shown is a wrong record.",
+        "crop's two views read different text, or a character barely beat its runner-up); a stored record that is not the line shown is a wrong record.",
         "",
         "| condition | goal | `random` lines read exactly | `letters` lines (I, O, Q too) read exactly | "
         "stored right / wrong / nothing | median ms per read (wall / CPU) |",
@@ -196,7 +197,8 @@ def table(rows: list[dict], args: argparse.Namespace) -> str:
         f"Records stored that are not a shown line: **{len(wrong)}** of "
         f"{sum(r['stored'] is not None for r in rows)} stored ({len(texted)} lines and "
         f"{len(rows) - len(texted)} frames without text shown). "
-        f"Confidence floor: {ProcessorConfig.from_env(Env({})).min_confidence:g}; character set: "
+        f"Confidence floor: {ProcessorConfig.from_env(Env({})).min_confidence:g}; least lead of a character "
+        f"over its runner-up: {ProcessorConfig.from_env(Env({})).min_char_margin:g}; character set: "
         f"`{DEFAULT_CHARSET}` (OCR_CHARSET's default). Lines not stored because the kept read was ambiguous: "
         f"{sum(r['ambiguous'] for r in texted)} of {len(texted)}.",
         "",

@@ -7,7 +7,7 @@ import pytest
 from ocr_testkit import APP_DIR  # noqa: F401  (puts simple_ocr on the path)
 from simple_ocr.camera.render import DEFAULT_FONT, FrameRenderer
 from simple_ocr.common.config import ConfigError, Env
-from simple_ocr.processor.__main__ import ProcessorConfig, recognizer
+from simple_ocr.processor.__main__ import MIN_CHAR_MARGIN, ProcessorConfig, recognizer
 from simple_ocr.processor.ocr import (
     DEFAULT_CHARSET, CheckedViews, LineReader, OcrResult, Tesseract, parse_charset, preprocess,
 )
@@ -46,6 +46,8 @@ def test_an_ambiguous_read_taints_the_read_that_agrees_with_it():
     assert kept == OcrResult("WIX 9498", 90.0, ambiguous=True) and pending == []
     kept, _ = confirm([OcrResult("WTX 9498", 86.0)], OcrResult("WTX 9498", 90.0))
     assert not kept.ambiguous
+    kept, _ = confirm([OcrResult("WTX 9498", 86.0, margin=12.0)], OcrResult("WTX 9498", 90.0, margin=70.0))
+    assert kept.margin == 12.0  # the less certain of the two stands
 
 
 def test_agreeing_but_ambiguous_reads_are_not_stored_and_are_counted():
@@ -115,3 +117,48 @@ def test_the_processor_stops_at_start_on_a_bad_character_set(tmp_path, start_ser
                               OCR_BUFFER_PATH=str(tmp_path / "buffer.sqlite3"))
     assert processor.process.wait(30) == 2
     assert processor.events("bad_configuration")[0]["reason"] == "OCR_CHARSET='z-a': z-a is backwards: write a-z"
+
+
+def test_a_read_whose_weakest_character_barely_won_is_not_stored():
+    image = np.full((480, 640, 3), 200, np.uint8)
+    frames = [image, image.copy()]
+    frames[1][0, 0] = 0  # a second frame the detector sees as the same scene
+
+    def pipeline_with(first_margin, second_margin):
+        reads = iter([OcrResult("TQ 4390", 92.0, margin=first_margin), OcrResult("TQ 4390", 92.0, margin=second_margin)])
+        return run_pipeline(frames, lambda image: next(reads), min_margin=MIN_CHAR_MARGIN)
+
+    stored, stats = pipeline_with(18.0, 60.0)  # the earlier of the agreeing reads: T 84 against I 66
+    assert stored == [] and stats["texts_ambiguous"] == 1 and stats["texts_read"] == 0
+    stored, stats = pipeline_with(60.0, MIN_CHAR_MARGIN)
+    assert [record.text for record in stored] == ["TQ 4390"] and stats["texts_ambiguous"] == 0
+
+
+def test_tesseract_says_how_far_the_weakest_character_led(default_engine):
+    clean = default_engine(preprocess(FrameRenderer(640, 480, DEFAULT_FONT, 40, 0.0, 1).render("CAMKOR1 0042 SEOUL")))
+    assert clean.text == "CAMKOR1 0042 SEOUL" and clean.margin > MIN_CHAR_MARGIN
+    # `}` is not in the set: what tesseract reads in its place barely beats the other candidates.
+    unsure = default_engine(preprocess(FrameRenderer(640, 480, DEFAULT_FONT, 40, 0.0, 3).render("ODV 2072 KRAN}")))
+    assert unsure.margin < MIN_CHAR_MARGIN, unsure
+    assert default_engine(np.full((120, 400), 200, np.uint8)).margin == 100.0  # nothing read, nothing doubted
+
+
+def test_the_character_margin_is_a_setting():
+    assert ProcessorConfig.from_env(Env({})).min_char_margin == MIN_CHAR_MARGIN == 20.0
+    assert ProcessorConfig.from_env(Env({"OCR_MIN_CHAR_MARGIN": "0"})).min_char_margin == 0.0
+    with pytest.raises(ConfigError, match=r"^OCR_MIN_CHAR_MARGIN='wide' is not a number$"):
+        ProcessorConfig.from_env(Env({"OCR_MIN_CHAR_MARGIN": "wide"}))
+    with pytest.raises(ConfigError, match=r"^OCR_MIN_CHAR_MARGIN=-1.0 is below the minimum 0.0$"):
+        ProcessorConfig.from_env(Env({"OCR_MIN_CHAR_MARGIN": "-1"}))
+
+
+def test_which_reads_are_checked_is_a_setting():
+    config = ProcessorConfig.from_env(Env({}))
+    assert config.check_below == CheckedViews.SURE == 93.0
+    config = ProcessorConfig.from_env(Env({"OCR_CHECK_BELOW_CONFIDENCE": "101"}))
+    assert config.check_below == 101.0
+    read, seen = fake_reads(OcrResult("OJ 5901 KOPER", 99.0), OcrResult("0J 5901 KOPER", 97.0))
+    result = LineReader(read, check_below=config.check_below).read_crop(np.zeros((60, 300), np.uint8))
+    assert result == OcrResult("OJ 5901 KOPER", 99.0, ambiguous=True) and len(seen) == 2  # a sure read checked too
+    with pytest.raises(ConfigError, match=r"^OCR_CHECK_BELOW_CONFIDENCE='always' is not a number$"):
+        ProcessorConfig.from_env(Env({"OCR_CHECK_BELOW_CONFIDENCE": "always"}))

@@ -42,6 +42,9 @@ class OcrResult:
     confidence: float  # mean word confidence, 0..100; 0 when nothing was read
     text_found: bool = True  # False: preprocessing found no plausible line and tesseract was not asked
     ambiguous: bool = False  # True: two views of the same crop read different text (see CheckedViews)
+    # How far the least certain character stood above the next character tesseract weighed for its
+    # place (0..100; 100 when nothing was read): `T` 84 against `I` 66 is a margin of 18.
+    margin: float = 100.0
 
 
 NO_TEXT_FOUND = OcrResult("", 0.0, text_found=False)
@@ -176,6 +179,7 @@ class Tesseract:
         # The space goes in too: without it tesseract reads a line as one word, with confidence 0.
         if charset is not None and not self._api.SetVariable("tessedit_char_whitelist", charset + " "):
             raise ValueError("this tesseract has no tessedit_char_whitelist: it cannot be held to a character set")
+        self._api.SetVariable("lstm_choice_mode", "2")  # each character's alternatives, for `margin` (~1 ms a read)
 
     def __call__(self, image: np.ndarray) -> OcrResult:
         """Text lines joined by newlines, words by single spaces, with tesseract's mean word confidence."""
@@ -189,7 +193,19 @@ class Tesseract:
         text = "\n".join(line for line in lines if line)
         confidences = self._api.AllWordConfidences() if text else []
         mean = sum(confidences) / len(confidences) if confidences else 0.0
-        return OcrResult(text, float(mean))
+        return OcrResult(text, float(mean), margin=self._margin() if text else 100.0)
+
+    def _margin(self) -> float:
+        """The smallest lead of a character read over the runner-up for its place (in the set, if any)."""
+        margin = 100.0
+        for symbol in tesserocr.iterate_level(self._api.GetIterator(), tesserocr.RIL.SYMBOL):
+            choices = [(choice.GetUTF8Text(), choice.Confidence()) for choice in symbol.GetChoiceIterator()]
+            if not choices:
+                continue
+            best, confidence = choices[0]
+            others = [c for char, c in choices[1:] if char != best and (self.charset is None or char in self.charset)]
+            margin = min(margin, confidence - max(others, default=0.0))
+        return float(max(0.0, margin))
 
 
 def parse_charset(spec: str) -> str | None:
@@ -276,21 +292,26 @@ class CheckedViews:
     the Processor does not store an ambiguous read. Tesseract binarises the crop itself, and at the
     camera's 29-pixel capitals it lost the dot of DejaVu Sans Mono's zero and the bar of a `J` the
     same way on every frame (`OJ` as `0J`, `KJR` as `KIR`), so agreeing frames stored them; scaled
-    up first, far fewer such lines are misread, and most of those left are read otherwise by the
-    other view. Over 2,200 lines of bench/ocr_robustness_bench.py with another seed (5003, three
-    frames each): wrong records stored 52 with BestOfViews, 11 with this; `letters` lines read
-    exactly from the camera's frames 96 -> 99 of 100; median CPU per read 8.7 -> 14.5 ms.
+    up first, far fewer lines are misread, and most of those left are read otherwise by the other
+    view. Over the 2,200 lines of bench/ocr_robustness_bench.py with seed 5003 (not the bench's),
+    wrong records stored: 52 with BestOfViews, 10 with this and OCR_CHARSET's default (8 with
+    OCR_MIN_CHAR_MARGIN 20 as well); `letters` lines read exactly from the camera's frames 96 -> 99
+    of 100; tesseract's median CPU per read of those frames 8.7 -> 14.5 ms. Checking every read
+    (`sure` above 100) caught all 5 wrong records left with the bench's own seed, but took the
+    median CPU per camera frame read from 20 to 31 ms.
     """
 
     SCALE = 2.0
     SURE = 93.0
 
-    def __init__(self, read: Callable[[np.ndarray], OcrResult]) -> None:
+    def __init__(self, read: Callable[[np.ndarray], OcrResult], sure: float = SURE) -> None:
+        """`sure`: reads at least this confident are not checked (above 100: every read is)."""
         self.read = read
+        self.sure = sure
 
     def __call__(self, image: np.ndarray) -> OcrResult:
         first = self.read(self.scaled(image))
-        if first.confidence >= self.SURE:
+        if first.confidence >= self.sure:
             return first
         second = self.read(image)
         kept = first if first.confidence >= second.confidence else second
@@ -309,8 +330,9 @@ class LineReader:
     A frame without a plausible line gives NO_TEXT_FOUND without asking tesseract.
     """
 
-    def __init__(self, read: Callable[[np.ndarray], OcrResult], min_contrast: float = MIN_TEXT_CONTRAST) -> None:
-        self.read_crop = CheckedViews(read)
+    def __init__(self, read: Callable[[np.ndarray], OcrResult], min_contrast: float = MIN_TEXT_CONTRAST,
+                 check_below: float = CheckedViews.SURE) -> None:
+        self.read_crop = CheckedViews(read, check_below)
         self.min_contrast = min_contrast
 
     def __call__(self, image: np.ndarray) -> OcrResult:
