@@ -125,7 +125,8 @@ def test_a_read_whose_weakest_character_barely_won_is_not_stored():
     frames[1][0, 0] = 0  # a second frame the detector sees as the same scene
 
     def pipeline_with(first_margin, second_margin):
-        reads = iter([OcrResult("TQ 4390", 92.0, margin=first_margin), OcrResult("TQ 4390", 92.0, margin=second_margin)])
+        reads = iter([OcrResult("TQ 4390", 92.0, margin=first_margin),
+                      OcrResult("TQ 4390", 92.0, margin=second_margin)])
         return run_pipeline(frames, lambda image: next(reads), min_margin=MIN_CHAR_MARGIN)
 
     stored, stats = pipeline_with(18.0, 60.0)  # the earlier of the agreeing reads: T 84 against I 66
