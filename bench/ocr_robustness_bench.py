@@ -3,9 +3,11 @@
 
 Each line is drawn by the camera simulator's renderer (640x480, noise σ 8 redrawn per frame) under
 one condition, JPEG-encoded, decoded and read the way the Processor reads it (its recognizer with
-its default settings: preprocess, BestOfViews(Tesseract)). "Read exactly" counts the first read of
-each line. "Stored" follows the Processor's own decision: frames of the line are read until two
-reads agree (nothing if three differ), and the kept read is stored only when it reaches the confidence floor.
+its default settings: preprocess, CheckedViews(Tesseract) held to OCR_CHARSET's default). "Read exactly"
+counts the first read of each line. "Stored" follows the Processor's own decision: frames of the line
+are read until two reads agree (nothing if three differ), and the kept read is stored only when it
+reaches the confidence floor and neither agreeing read was ambiguous (its two views read different text,
+or a character of it led its runner-up by less than OCR_MIN_CHAR_MARGIN).
 Lines come from the `random` source (the camera bench's: codes without I, O, Q) and the `letters`
 source (codes of every letter); the bench's seed is one the tests do not use.
 
@@ -31,6 +33,7 @@ from simple_ocr.camera.render import DEFAULT_FONT, FrameRenderer, Look  # noqa: 
 from simple_ocr.camera.text_source import make_text_source  # noqa: E402
 from simple_ocr.common.config import Env  # noqa: E402
 from simple_ocr.processor.__main__ import ProcessorConfig, recognizer  # noqa: E402
+from simple_ocr.processor.ocr import DEFAULT_CHARSET  # noqa: E402
 from simple_ocr.processor.pipeline import confirm  # noqa: E402
 
 from made_by import publish  # noqa: E402  (bench/, the script's own folder)
@@ -122,7 +125,7 @@ def run(job: tuple[str, str, list[int], int]) -> list[dict]:
     """Read lines `indexes` of `source` under `condition` as the Processor does; one row per line."""
     condition, source_name, indexes, seed = job
     config = ProcessorConfig.from_env(Env({}))
-    read, floor = recognizer(config), config.min_confidence
+    read, floor, min_margin = recognizer(config), config.min_confidence, config.min_char_margin
     source = make_text_source(source_name, "cam1", "POVO", seed)
     rows = []
     for index in indexes:
@@ -138,10 +141,12 @@ def run(job: tuple[str, str, list[int], int]) -> list[dict]:
             kept, pending = confirm(pending, result)
             if kept is not None:
                 break
-        stored = kept.text if kept is not None and kept.text and kept.confidence >= floor else None
+        doubtful = kept is not None and (kept.ambiguous or kept.margin < min_margin)
+        stored = kept.text if kept is not None and kept.text and kept.confidence >= floor and not doubtful else None
         rows.append({"condition": condition, "source": source_name, "line": text, "first": reads[0].text,
                      "confidence": reads[0].confidence, "stored": stored, "walls": walls, "cpus": cpus,
-                     "floored": kept is not None and bool(kept.text) and kept.confidence < floor})
+                     "floored": kept is not None and bool(kept.text) and kept.confidence < floor,
+                     "ambiguous": kept is not None and bool(kept.text) and doubtful})
     return rows
 
 
@@ -154,8 +159,8 @@ def table(rows: list[dict], args: argparse.Namespace) -> str:
         f"{args.lines} lines per condition and source (seed {args.seed}), 640x480, noise σ {NOISE:g} redrawn per "
         "frame, each frame JPEG-encoded and decoded, read by the Processor's recognizer with its default settings. "
         "Read exactly: the first read of the line. Stored: the Processor's decision over up to three frames (two "
-        "agreeing reads; none if three differ) and its confidence floor; a stored record that is not the line "
-        "shown is a wrong record.",
+        "agreeing reads; none if three differ), its confidence floor, and its refusal of ambiguous reads (the "
+        "crop's two views read different text, or a character barely beat its runner-up); a stored record that is not the line shown is a wrong record.",
         "",
         "| condition | goal | `random` lines read exactly | `letters` lines (I, O, Q too) read exactly | "
         "stored right / wrong / nothing | median ms per read (wall / CPU) |",
@@ -192,7 +197,10 @@ def table(rows: list[dict], args: argparse.Namespace) -> str:
         f"Records stored that are not a shown line: **{len(wrong)}** of "
         f"{sum(r['stored'] is not None for r in rows)} stored ({len(texted)} lines and "
         f"{len(rows) - len(texted)} frames without text shown). "
-        f"Confidence floor: {ProcessorConfig.from_env(Env({})).min_confidence:g}.",
+        f"Confidence floor: {ProcessorConfig.from_env(Env({})).min_confidence:g}; least lead of a character "
+        f"over its runner-up: {ProcessorConfig.from_env(Env({})).min_char_margin:g}; character set: "
+        f"`{DEFAULT_CHARSET}` (OCR_CHARSET's default). Lines not stored because the kept read was ambiguous: "
+        f"{sum(r['ambiguous'] for r in texted)} of {len(texted)}.",
         "",
         "Wrong records stored (line shown → text stored): "
         + (", ".join(f"`{r['line']}` → `{r['stored'][:60]}`" for r in wrong) or "none"),

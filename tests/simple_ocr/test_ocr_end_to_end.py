@@ -49,7 +49,9 @@ def test_the_page_shows_ocr_text_inert(tmp_path, redis_server, start_service, ca
     lines.write_text(attack + "\n")
     camera_env.update(CAMERA_TEXT_SOURCE=f"file:{lines}")
     start_service("camera", **camera_env)
-    start_service("processor", **processor_env(tmp_path, "cam1", camera_url(camera_env), redis_server.url))
+    # OCR_CHARSET's default has no `<`, `>` or `(`: a Processor told to read any character stores the markup.
+    start_service("processor", **processor_env(tmp_path, "cam1", camera_url(camera_env), redis_server.url,
+                                               OCR_CHARSET="*"))
     base = start_webserver(start_service, redis_server.url)
 
     wait_until(lambda: attack in stored_texts(base), 60, "the camera's script text to be stored")

@@ -17,7 +17,7 @@ from ..common.logs import get_logger
 from ..repository import Repository
 from .buffer import BufferInUse, DiskBuffer
 from .change import ChangeDetector
-from .ocr import MIN_TEXT_CONTRAST, LineReader, OcrResult, Tesseract
+from .ocr import DEFAULT_CHARSET, MIN_TEXT_CONTRAST, CheckedViews, LineReader, OcrResult, Tesseract, parse_charset
 from .pipeline import OcrPipeline
 from .stats import ProcessorStats
 from .stream import LatestFrame, StreamReader
@@ -27,6 +27,11 @@ log = get_logger("processor")
 # Reads less sure than this are not stored. Of 840 lines under 7 conditions of bench/ocr_robustness_bench.py
 # (another seed), every line read right was kept at 80 or more; single reads of shapes were 0-74 sure.
 MIN_CONFIDENCE = 75.0
+# A read where some character led its runner-up by less than this is not stored. Of 2,200 first reads of
+# bench/ocr_robustness_bench.py's lines (seed 5003, the crop scaled up twice), 28 of 2,163 right ones
+# had a character that close, and 16 of the 37 misread ones (`IQ` read `TQ`: `T` 84, `I` 66).
+# Over that seed's bench run it took the wrong records stored from 10 to 8, the right ones from 2,108 to 2,095.
+MIN_CHAR_MARGIN = 20.0
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,11 @@ class ProcessorConfig:
     tesseract_psm: int
     tesseract_lang: str
     tessdata_dir: str | None
+    charset: str | None  # the characters tesseract may read; None: any
     min_text_contrast: float
     min_confidence: float
+    min_char_margin: float
+    check_below: float
     health_host: str
     health_port: int
 
@@ -73,11 +81,23 @@ class ProcessorConfig:
             tesseract_psm=env.int("OCR_TESSERACT_PSM", 6, minimum=0),
             tesseract_lang=env.str("OCR_TESSERACT_LANG", "eng"),
             tessdata_dir=env.str("OCR_TESSDATA_DIR", "") or None,
+            charset=charset_setting(env),
             min_text_contrast=env.float("OCR_MIN_TEXT_CONTRAST", MIN_TEXT_CONTRAST, minimum=1.0),
             min_confidence=env.float("OCR_MIN_CONFIDENCE", MIN_CONFIDENCE, minimum=0.0),
+            min_char_margin=env.float("OCR_MIN_CHAR_MARGIN", MIN_CHAR_MARGIN, minimum=0.0),
+            check_below=env.float("OCR_CHECK_BELOW_CONFIDENCE", CheckedViews.SURE, minimum=0.0),
             health_host=env.str("OCR_HEALTH_HOST", "127.0.0.1"),
             health_port=env.int("OCR_HEALTH_PORT", 8082, minimum=0),
         )
+
+
+def charset_setting(env: Env) -> str | None:
+    """OCR_CHARSET, spelled out (ocr.parse_charset); a ConfigError names the setting and its value."""
+    spec = env.str("OCR_CHARSET", DEFAULT_CHARSET)
+    try:
+        return parse_charset(spec)
+    except ValueError as error:
+        raise ConfigError(f"OCR_CHARSET={spec!r}: {error}") from None
 
 
 def recognizer(config: ProcessorConfig) -> Callable[[np.ndarray], OcrResult]:
@@ -86,12 +106,12 @@ def recognizer(config: ProcessorConfig) -> Callable[[np.ndarray], OcrResult]:
     Loads tesseract now, so a missing language or a bad mode stops the start with a ConfigError.
     """
     try:
-        engine = Tesseract(config.tesseract_lang, config.tesseract_psm, config.tessdata_dir)
+        engine = Tesseract(config.tesseract_lang, config.tesseract_psm, config.tessdata_dir, config.charset)
     except ValueError as error:
         raise ConfigError(f"OCR_TESSERACT_LANG={config.tesseract_lang!r}, OCR_TESSERACT_PSM="
                           f"{config.tesseract_psm}: {error}") from None
     if config.preprocess:
-        return LineReader(engine, config.min_text_contrast)
+        return LineReader(engine, config.min_text_contrast, config.check_below)
     return engine
 
 
@@ -136,7 +156,8 @@ def main() -> int:
         if config.change_detection else None
     )
     pipeline = OcrPipeline(
-        config.camera_id, frames, detector, recognize, uploader.submit, stats, log, stop, config.min_confidence
+        config.camera_id, frames, detector, recognize, uploader.submit, stats, log, stop, config.min_confidence,
+        config.min_char_margin,
     )
     threads = [reader.thread, pipeline.thread, uploader.thread]
     app = {"camera": config.camera_id, "stats": stats, "threads": threads}
@@ -151,7 +172,8 @@ def main() -> int:
     log.info(
         "started", camera=config.camera_id, url=config.camera_url, buffered=len(buffer),
         change_detection=config.change_detection, preprocess=config.preprocess,
-        min_confidence=config.min_confidence, min_text_contrast=config.min_text_contrast,
+        min_confidence=config.min_confidence, min_char_margin=config.min_char_margin,
+        charset=config.charset, min_text_contrast=config.min_text_contrast,
         health_port=server.server_address[1],
     )
     code = watch(threads, stop)

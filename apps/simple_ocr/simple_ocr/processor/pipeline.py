@@ -7,12 +7,17 @@ stored: over 840 lines of bench/ocr_robustness_bench.py under seven conditions e
 agreeing reads within three, and over 150 scenes of shapes no two reads of noise ever agreed.
 A read less sure than `min_confidence` is not stored either: tesseract reading shapes or noise is
 mostly unsure (confidence 0-75), a line it reads right is not (80-96).
+Nor is a read whose two views of the crop read different text (`OcrResult.ambiguous`, see
+ocr.CheckedViews): tesseract misreads some letters the same way on every frame (`OJ` as `0J`), so
+agreeing frames cannot catch them, but another view of the crop often reads them otherwise; nor one
+where a character barely beat its runner-up (`OcrResult.margin` under `min_margin`: `T` 84 vs `I` 66).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -31,6 +36,7 @@ class OcrPipeline:
         self, camera: str, frames: LatestFrame, detector: ChangeDetector | None,
         recognize: Callable[[np.ndarray], OcrResult], submit: Callable[[TextRecord], None],
         stats: ProcessorStats, log: EventLogger, stop: threading.Event, min_confidence: float = 0.0,
+        min_margin: float = 0.0,
     ) -> None:
         self.camera = camera
         self.frames = frames
@@ -41,6 +47,7 @@ class OcrPipeline:
         self.log = log
         self.stop = stop
         self.min_confidence = min_confidence
+        self.min_margin = min_margin
         self.thread = threading.Thread(target=self._run, name="ocr-pipeline", daemon=True)
 
     def _run(self) -> None:
@@ -83,6 +90,12 @@ class OcrPipeline:
             # One record per change of text: a camera showing the same line sends it once.
             if not result.text or result.text == last_text:
                 continue
+            if result.ambiguous or result.margin < self.min_margin:
+                self.stats.add("texts_ambiguous")
+                self.log.info("text_ambiguous", frame=frame.number, text=result.text[:80],
+                              confidence=round(result.confidence, 1), views_differ=result.ambiguous,
+                              margin=round(result.margin, 1), min_margin=self.min_margin)
+                continue
             if result.confidence < self.min_confidence:
                 self.stats.add("texts_below_floor")
                 self.log.info("text_unsure", frame=frame.number, text=result.text[:80],
@@ -107,9 +120,13 @@ def confirm(reads: list[OcrResult], result: OcrResult) -> tuple[OcrResult | None
 
     Returns it with the reads still pending: [] once decided, which is also the case, with None,
     after CONFIRM_READS reads that all differ (a scene tesseract reads differently every time).
+    The kept read is ambiguous when either of the two agreeing reads was, and has the smaller margin.
     """
-    if any(r.text == result.text for r in reads):
-        return result, []
+    agreeing = [r for r in reads if r.text == result.text]
+    if agreeing:
+        other = agreeing[0]
+        return replace(result, ambiguous=result.ambiguous or other.ambiguous,
+                       margin=min(result.margin, other.margin)), []
     reads = reads + [result]
     if len(reads) >= CONFIRM_READS:
         return None, []

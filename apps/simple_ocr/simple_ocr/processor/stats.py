@@ -15,6 +15,7 @@ class ProcessorStats:
         "ocr_calls",
         "frames_without_text",  # no plausible line found: tesseract not asked, nothing stored
         "texts_below_floor",  # read less sure than OCR_MIN_CONFIDENCE: not stored
+        "texts_ambiguous",  # two views of a crop read different text: not stored
         "texts_unconfirmed",  # a change whose reads never agreed: nothing stored
         "texts_read",  # OCR results that differ from the previous text: records written
         "records_stored",  # confirmed by the Repository

@@ -1,0 +1,165 @@
+"""No garbage stored, part two: reads whose views disagree are not stored, and tesseract keeps to OCR_CHARSET."""
+
+import re
+
+import numpy as np
+import pytest
+from ocr_testkit import APP_DIR  # noqa: F401  (puts simple_ocr on the path)
+from simple_ocr.camera.render import DEFAULT_FONT, FrameRenderer
+from simple_ocr.common.config import ConfigError, Env
+from simple_ocr.processor.__main__ import MIN_CHAR_MARGIN, ProcessorConfig, recognizer
+from simple_ocr.processor.ocr import (
+    DEFAULT_CHARSET, CheckedViews, LineReader, OcrResult, Tesseract, parse_charset, preprocess,
+)
+from simple_ocr.processor.pipeline import confirm
+from test_ocr_floor import noisy_copies, run_pipeline
+
+
+def fake_reads(*results):
+    """A read function returning `results` in turn; it records the shapes it was handed."""
+    seen, pending = [], list(results)
+
+    def read(image):
+        seen.append(image.shape)
+        return pending.pop(0)
+
+    return read, seen
+
+
+def test_a_sure_read_of_the_scaled_crop_is_the_only_read():
+    read, seen = fake_reads(OcrResult("OJ 5901 KOPER", CheckedViews.SURE))
+    assert CheckedViews(read)(np.zeros((60, 300), np.uint8)) == OcrResult("OJ 5901 KOPER", CheckedViews.SURE)
+    assert seen == [(120, 600)]  # scaled up CheckedViews.SCALE = 2 times
+
+
+def test_views_that_read_different_text_make_the_read_ambiguous():
+    read, seen = fake_reads(OcrResult("0J 5901 KOPER", 88.0), OcrResult("OJ 5901 KOPER", 80.0))
+    result = CheckedViews(read)(np.zeros((60, 300), np.uint8))
+    assert result == OcrResult("0J 5901 KOPER", 88.0, ambiguous=True)  # the more confident, flagged
+    assert seen == [(120, 600), (60, 300)]  # scaled, then as it is
+    read, _ = fake_reads(OcrResult("OJ 5901 KOPER", 80.0), OcrResult("OJ 5901 KOPER", 90.0))
+    assert CheckedViews(read)(np.zeros((60, 300), np.uint8)) == OcrResult("OJ 5901 KOPER", 90.0)
+
+
+def test_an_ambiguous_read_taints_the_read_that_agrees_with_it():
+    kept, pending = confirm([OcrResult("WIX 9498", 86.0, ambiguous=True)], OcrResult("WIX 9498", 90.0))
+    assert kept == OcrResult("WIX 9498", 90.0, ambiguous=True) and pending == []
+    kept, _ = confirm([OcrResult("WTX 9498", 86.0)], OcrResult("WTX 9498", 90.0))
+    assert not kept.ambiguous
+    kept, _ = confirm([OcrResult("WTX 9498", 86.0, margin=12.0)], OcrResult("WTX 9498", 90.0, margin=70.0))
+    assert kept.margin == 12.0  # the less certain of the two stands
+
+
+def test_agreeing_but_ambiguous_reads_are_not_stored_and_are_counted():
+    image = np.full((480, 640, 3), 200, np.uint8)
+    frames = [image, image.copy(), image.copy()]
+    frames[1][0, 0] = frames[2][0, 1] = 0  # frames the detector sees as the same scene
+    reads = iter([OcrResult("0J 5901 KOPER", 92.0, ambiguous=True), OcrResult("0J 5901 KOPER", 92.0)])
+    stored, stats = run_pipeline(frames, lambda image: next(reads))
+    assert stored == []
+    assert stats["texts_ambiguous"] == 1 and stats["texts_read"] == 0 and stats["texts_below_floor"] == 0
+
+
+@pytest.fixture(scope="module")
+def default_engine():
+    return Tesseract(charset=parse_charset(DEFAULT_CHARSET))
+
+
+def test_a_line_tesseract_cannot_read_right_is_not_stored_as_something_else(default_engine):
+    # `}` is outside the default character set: its views read it as different letters.
+    drawn = FrameRenderer(640, 480, DEFAULT_FONT, 40, 0.0, 3).render("ODV 2072 KRAN}")
+    stored, stats = run_pipeline(noisy_copies(drawn, 3, 3), LineReader(default_engine))
+    assert stored == []
+    assert stats["texts_ambiguous"] + stats["texts_unconfirmed"] + stats["texts_below_floor"] == 1
+
+
+def test_tesseract_reads_only_the_characters_of_its_set(default_engine):
+    crop = preprocess(FrameRenderer(640, 480, DEFAULT_FONT, 40, 0.0, 1).render("SZ $15 {KRANJ}"))
+    anything = Tesseract()(crop).text
+    assert {"$", "{", "}"} & set(anything)  # without a set tesseract reads those marks
+    held = default_engine(crop).text
+    assert held and set(held) <= set(parse_charset(DEFAULT_CHARSET) + " ")
+    digits = Tesseract(charset=parse_charset("0-9"))(crop).text
+    assert digits and set(digits) <= set("0123456789 ")
+
+
+def test_the_character_set_is_spelled_out_from_ranges_and_marks():
+    assert parse_charset("A-Z") == "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    assert parse_charset("0-3x-z-") == "0123xyz-"
+    assert parse_charset("-A-C.") == "-ABC."
+    assert parse_charset("AAB") == "AB"
+    assert parse_charset("*") is None
+    default = parse_charset(DEFAULT_CHARSET)
+    assert set("OIQ0J1Sxz.,:/'&#-") <= set(default) and not set("$}){(]|") & set(default)
+
+
+def test_the_character_set_is_a_setting_and_bad_values_name_it():
+    assert ProcessorConfig.from_env(Env({})).charset == parse_charset(DEFAULT_CHARSET)
+    assert ProcessorConfig.from_env(Env({"OCR_CHARSET": "*"})).charset is None
+    assert ProcessorConfig.from_env(Env({"OCR_CHARSET": "A-Z0-9"})).charset == parse_charset("A-Z0-9")
+    for value, reason in (("Z-A", "Z-A is backwards: write A-Z"), ("A-z", "A-z is not a range"),
+                          ("0-Z", "0-Z is not a range"), ("A Z", "' ' cannot be in a character set"),
+                          ("AB\x07", "'\\x07' cannot be in a character set")):
+        with pytest.raises(ConfigError, match="^" + re.escape(f"OCR_CHARSET={value!r}: {reason}")):
+            ProcessorConfig.from_env(Env({"OCR_CHARSET": value}))
+    with pytest.raises(ValueError, match="the character set is empty"):
+        parse_charset("")
+
+
+def test_the_processor_reads_with_its_character_set():
+    crop_frame = FrameRenderer(640, 480, DEFAULT_FONT, 40, 0.0, 1).render("SZ 3902 ROVERETO")
+    only_digits = recognizer(ProcessorConfig.from_env(Env({"OCR_CHARSET": "0-9"})))(crop_frame).text
+    assert set(only_digits) <= set("0123456789 ") and "3902" in only_digits
+
+
+def test_the_processor_stops_at_start_on_a_bad_character_set(tmp_path, start_service):
+    processor = start_service("processor", OCR_CHARSET="z-a", OCR_HEALTH_PORT="0",
+                              OCR_BUFFER_PATH=str(tmp_path / "buffer.sqlite3"))
+    assert processor.process.wait(30) == 2
+    assert processor.events("bad_configuration")[0]["reason"] == "OCR_CHARSET='z-a': z-a is backwards: write a-z"
+
+
+def test_a_read_whose_weakest_character_barely_won_is_not_stored():
+    image = np.full((480, 640, 3), 200, np.uint8)
+    frames = [image, image.copy()]
+    frames[1][0, 0] = 0  # a second frame the detector sees as the same scene
+
+    def pipeline_with(first_margin, second_margin):
+        reads = iter([OcrResult("TQ 4390", 92.0, margin=first_margin),
+                      OcrResult("TQ 4390", 92.0, margin=second_margin)])
+        return run_pipeline(frames, lambda image: next(reads), min_margin=MIN_CHAR_MARGIN)
+
+    stored, stats = pipeline_with(18.0, 60.0)  # the earlier of the agreeing reads: T 84 against I 66
+    assert stored == [] and stats["texts_ambiguous"] == 1 and stats["texts_read"] == 0
+    stored, stats = pipeline_with(60.0, MIN_CHAR_MARGIN)
+    assert [record.text for record in stored] == ["TQ 4390"] and stats["texts_ambiguous"] == 0
+
+
+def test_tesseract_says_how_far_the_weakest_character_led(default_engine):
+    clean = default_engine(preprocess(FrameRenderer(640, 480, DEFAULT_FONT, 40, 0.0, 1).render("CAMKOR1 0042 SEOUL")))
+    assert clean.text == "CAMKOR1 0042 SEOUL" and clean.margin > MIN_CHAR_MARGIN
+    # `}` is not in the set: what tesseract reads in its place barely beats the other candidates.
+    unsure = default_engine(preprocess(FrameRenderer(640, 480, DEFAULT_FONT, 40, 0.0, 3).render("ODV 2072 KRAN}")))
+    assert unsure.margin < MIN_CHAR_MARGIN, unsure
+    assert default_engine(np.full((120, 400), 200, np.uint8)).margin == 100.0  # nothing read, nothing doubted
+
+
+def test_the_character_margin_is_a_setting():
+    assert ProcessorConfig.from_env(Env({})).min_char_margin == MIN_CHAR_MARGIN == 20.0
+    assert ProcessorConfig.from_env(Env({"OCR_MIN_CHAR_MARGIN": "0"})).min_char_margin == 0.0
+    with pytest.raises(ConfigError, match=r"^OCR_MIN_CHAR_MARGIN='wide' is not a number$"):
+        ProcessorConfig.from_env(Env({"OCR_MIN_CHAR_MARGIN": "wide"}))
+    with pytest.raises(ConfigError, match=r"^OCR_MIN_CHAR_MARGIN=-1.0 is below the minimum 0.0$"):
+        ProcessorConfig.from_env(Env({"OCR_MIN_CHAR_MARGIN": "-1"}))
+
+
+def test_which_reads_are_checked_is_a_setting():
+    config = ProcessorConfig.from_env(Env({}))
+    assert config.check_below == CheckedViews.SURE == 93.0
+    config = ProcessorConfig.from_env(Env({"OCR_CHECK_BELOW_CONFIDENCE": "101"}))
+    assert config.check_below == 101.0
+    read, seen = fake_reads(OcrResult("OJ 5901 KOPER", 99.0), OcrResult("0J 5901 KOPER", 97.0))
+    result = LineReader(read, check_below=config.check_below).read_crop(np.zeros((60, 300), np.uint8))
+    assert result == OcrResult("OJ 5901 KOPER", 99.0, ambiguous=True) and len(seen) == 2  # a sure read checked too
+    with pytest.raises(ConfigError, match=r"^OCR_CHECK_BELOW_CONFIDENCE='always' is not a number$"):
+        ProcessorConfig.from_env(Env({"OCR_CHECK_BELOW_CONFIDENCE": "always"}))
