@@ -1,73 +1,152 @@
-"""Federation time as a user of provider A sees it, with provider B's own agent in the loop: from the start of A's
-federate.yml (A's inventory only, through bin/org-run provider_a) to the first camkor1 text stored in A's Repository
-in Italy, at several anvil block times (`anvil --block-time`, the lab's anvil_block_time).
+"""Federation time as a user of provider A sees it, with provider B's own agent in the loop, at several anvil block
+times (`anvil --block-time`, the lab's anvil_block_time), in a fresh lab each:
+
+- federate.yml: A's federate.yml (A's inventory only, through bin/org-run provider_a), start to end;
+- first camkor1 text: from the same start to the first camkor1 text stored in A's Repository in Italy;
+- rerun: federate.yml once more, which must change nothing (changed=0 is asserted);
+- release.yml: A's release of the rental.
+
+The table gives the machine's load average as each run starts, and under it the slowest tasks of one run's first
+federate.yml and of its rerun (ansible.posix.profile_tasks; the 1 s run when it is measured).
 
 Real parts only: one lab per block time (playbooks/lab_up.yml: anvil on its default gas limit, four namespace hosts,
 B's agent started as B and publishing B's offers), A's federate.yml, B's agent accepting by itself, WireGuard, the
 Processor on SEOUL-KETI reading camkor1 and storing into Redis on CLOUD. Needs root and the lab lock:
 
     flock /tmp/fog-lab.lock env PYTHONPATH=. .venv/bin/python bench/federation_bench.py --write bench/federation.md
+    flock /tmp/fog-lab.lock env PYTHONPATH=. .venv/bin/python bench/federation_bench.py --block-times 1   # quick
 """
 import argparse
+import os
 import re
 import tempfile
 import time
 from pathlib import Path
 
 from bench.made_by import publish
-from tests.lab.conftest import Lab
+from tests.lab.conftest import Lab, changed
 from tests.lab.test_federate import texts
 
 BLOCK_TIMES = (0, 1, 5)
 PREFIX = "fogb"
-# The single-controller flow before the two organizations were split (A ran B's accept in its own playbook).
-BEFORE = {0: 25.6, 1: 27.2, 5: 35.3}
+PROFILED = 1  # the block time whose first federate.yml is profiled (else the first one measured)
+TOP = 10
+# Goals of issue 17 (seconds): federation (to the first text) per block time, a rerun, release.yml at 1 s blocks.
+GOALS = {"first": {0: 8, 1: 12, 5: 18}, "rerun": 5, "release": {1: 6}}
+# Issue 17's starting point (one controller, before the two organizations were split): federate, first text,
+# rerun, release.
+BEFORE = {0: (25.6, 25.7, 15.7, 9.1), 1: (27.2, 27.3, 23.5, 12.6), 5: (35.3, 35.3, 23.1, 25.5)}
+PROFILE_LINE = re.compile(r"^(\S.*?) -{3,} (\d+\.\d+)s\s*$", re.M)
 
 
-def measure(block_time, workdir):
-    """(federate.yml seconds, seconds to the first camkor1 text, the seller's answer as reserve.yml reports it)."""
+def load():
+    return os.getloadavg()[0]
+
+
+def profile(out):
+    """[(seconds, task)] of profile_tasks' summary, slowest first."""
+    found = [(float(s), t.strip()) for t, s in PROFILE_LINE.findall(out.split("PLAY RECAP")[-1])]
+    return sorted(found, reverse=True)
+
+
+def timed(lab, name, profiled=False):
+    saved = os.environ.get("ANSIBLE_CALLBACKS_ENABLED")
+    if profiled:
+        os.environ["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
+        os.environ["PROFILE_TASKS_TASK_OUTPUT_LIMIT"] = str(TOP)
+    try:
+        started = time.monotonic()
+        _, result, out = lab.playbook(name, org="provider_a")
+        return time.monotonic() - started, result, out, started
+    finally:
+        if profiled:
+            os.environ.pop("PROFILE_TASKS_TASK_OUTPUT_LIMIT", None)
+            if saved is None:
+                os.environ.pop("ANSIBLE_CALLBACKS_ENABLED", None)
+            else:
+                os.environ["ANSIBLE_CALLBACKS_ENABLED"] = saved
+
+
+def measure(block_time, workdir, profiled):
+    """{load, federate, first, answer, rerun, release, profile} for one block time, in a lab of its own."""
     lab = Lab(workdir, prefix=PREFIX)
     lab.extra["anvil_block_time"] = block_time
+    row = {"load": load()}
     try:
         lab.playbook("playbooks/lab_up.yml")
-        started = time.monotonic()
-        _, _, out = lab.playbook("federate.yml", org="provider_a")
-        federated = time.monotonic() - started
+        row["federate"], _, out, started = timed(lab, "federate.yml", profiled)
         for _ in range(600):  # bounded: 5 minutes
             if texts(lab, "camkor1"):
                 break
             time.sleep(0.5)
         else:
             raise RuntimeError("no camkor1 text within 5 minutes of federate.yml's start")
-        first_text = time.monotonic() - started
+        row["first"] = time.monotonic() - started
         answer = re.search(r"seller's answers: ([^\"]*?s)(?:\"|$)", out, re.M)
-        return federated, first_text, answer.group(1) if answer else "?"
+        row["answer"] = answer.group(1) if answer else "?"
+        row["profile"] = profile(out) if profiled else []
+        row["rerun"], result, out, _ = timed(lab, "federate.yml", profiled)
+        row["rerun_profile"] = profile(out) if profiled else []
+        if changed(result) != 0:
+            raise AssertionError("the rerun of federate.yml changed something: %s\n%s" % (result, out[-4000:]))
+        row["release"], _, _, _ = timed(lab, "playbooks/release.yml")
+        return row
     finally:
         lab.playbook("playbooks/lab_down.yml", check=False)
 
 
+def cell(seconds, goal=None, bold=False):
+    number = ("**%.1f s**" if bold else "%.1f s") % seconds
+    if goal is None:
+        return number
+    return "%s (goal %d s: %s)" % (number, goal, "met" if seconds <= goal else "missed")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--block-times", default=",".join(str(b) for b in BLOCK_TIMES))
+    parser.add_argument("--block-times", default=",".join(str(b) for b in BLOCK_TIMES),
+                        help="comma-separated anvil block times in seconds (default 0,1,5)")
     parser.add_argument("--write", default="")
     args = parser.parse_args()
-    rows = []
-    for block_time in (int(b) for b in args.block_times.split(",")):
+    block_times = [int(b) for b in args.block_times.split(",")]
+    profiled = PROFILED if PROFILED in block_times else block_times[0]
+    rows, top, rerun_top = [], [], []
+    for block_time in block_times:
         with tempfile.TemporaryDirectory(prefix="federation-bench-") as workdir:
-            federated, first_text, answer = measure(block_time, workdir)
+            row = measure(block_time, workdir, block_time == profiled)
+        if row["profile"]:
+            top, rerun_top = row["profile"][:TOP], row["rerun_profile"][:TOP]
         before = BEFORE.get(block_time)
-        rows.append("| %d s | %.1f s | **%.1f s** | %s | %s |" % (
-            block_time, federated, first_text, answer, "%.1f s" % before if before else "-"))
+        rows.append("| %d s | %s | %s | %s | %s | %s | %.1f | %s |" % (
+            block_time, cell(row["federate"]), cell(row["first"], GOALS["first"].get(block_time), bold=True),
+            cell(row["rerun"], GOALS["rerun"]), cell(row["release"], GOALS["release"].get(block_time)),
+            row["answer"], row["load"], " / ".join("%.1f" % b for b in before) if before else "-"))
     body = "\n".join([
         "Federation time as a user of provider A sees it: start of A's `federate.yml` (A's inventory only, run "
         "through `bin/org-run provider_a`) to the first camkor1 text stored in A's Repository in Italy, with "
         "provider B's own agent accepting the request by itself. One lab per block time (`anvil --block-time`, "
-        "default gas limit). *Seller's answer*: the request's wait as `reserve.yml` reports it. *Before*: the "
-        "single-controller flow this replaced (A ran B's accept itself), measured earlier on this machine.",
+        "default gas limit). *Rerun*: federate.yml once more, asserted to change nothing (changed=0). *Release*: "
+        "A's release.yml. *Seller's answer*: the request's wait as `reserve.yml` reports it. *Load*: the machine's "
+        "1-minute load average as the run started (2 cores; other work may share them). *Issue 17*: federate / "
+        "first text / rerun / release when issue 17 was filed (one controller).",
         "",
-        "| block time | federate.yml | to the first camkor1 text | seller's answer | before (one controller) |",
-        "|---:|---:|---:|---|---:|",
-    ] + rows)
+        "| block time | federate.yml | to the first camkor1 text | rerun (changed=0) | release.yml | seller's answer "
+        "| load | issue 17 |",
+        "|---:|---:|---:|---:|---:|---|---:|---|",
+    ] + rows + [
+        "",
+        "Slowest tasks of the %d s run's first federate.yml (`ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks`):"
+        % profiled,
+        "",
+        "| task | seconds |",
+        "|---|---:|",
+    ] + ["| %s | %.2f |" % (task.replace("|", "\\|"), seconds) for seconds, task in top] + [
+        "",
+        "Slowest tasks of its rerun (changed=0):",
+        "",
+        "| task | seconds |",
+        "|---|---:|",
+    ] + ["| %s | %.2f |" % (task.replace("|", "\\|"), seconds) for seconds, task in rerun_top])
     publish(body, "# Federation time, two organizations", Path(args.write) if args.write else None)
 
 
