@@ -301,7 +301,7 @@ def receipts_from(w3, address, first_block):
 
 
 def lab_contract(lab, w3):
-    reb_file = yaml.safe_load((Path(lab.extra["lab_dir"]) / "chain" / "reb.yml").read_text())
+    reb_file = yaml.safe_load((Path(lab.extra["lab_dir"]) / "public" / "reb.yml").read_text())
     artifact = json.loads((ROOT / "contracts" / "build" / "ResourceExchangeBroker.json").read_text())
     return w3.eth.contract(address=reb_file["reb_contract_address"], abi=artifact["abi"])
 
