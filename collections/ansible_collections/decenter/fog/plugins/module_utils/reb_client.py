@@ -267,8 +267,6 @@ class RebClient(object):
         return contract_sentence(name, **args)
 
 
-
-
 def _error_table(abi):
     table = {}
     for item in abi:
