@@ -270,12 +270,21 @@ def test_3_4_a_release_with_the_node_down_settles_says_what_is_pending_and_a_rer
     assert users == ["default"], "the rental's Repository user is deleted at release: %s" % users
     assert processors(lab), "the node was down: its Processor is left until the pending clean-up"
 
+    # The node is back. Whoever comes first cleans it: A's rerun (its key still works), or B's agent, which revokes
+    # A's key and cleans the node itself on the release event; then A's rerun finds its key refused and drops the
+    # record, saying the seller took the node back. Either way nothing of A's is left and nothing stays pending.
     rc, recap, out = lab.playbook("playbooks/release.yml", check=False, org=BUYER)
     assert rc == 0 and changed(recap) > 0, out[-5000:]
-    assert not processors(lab), "the pending clean-up stopped the Processor"
+    for noise in ("has no attribute 'stdout_lines'", "No first item"):
+        assert noise not in out, out[max(0, out.find(noise) - 3000):out.find(noise) + 500]
+    assert yaml.safe_load(buyer_file(lab, "pending_cleanup.yml").read_text()) == {}
+    for _ in range(120):  # bounded: B's agent may still be cleaning
+        if not processors(lab) and in_host(lab, "seoul-keti", "ip", "link", "show", "wg0").returncode != 0:
+            break
+        time.sleep(0.5)
+    assert not processors(lab), "the pending clean-up (A's or B's) stopped the Processor"
     assert in_host(lab, "seoul-keti", "ip", "link", "show", "wg0").returncode != 0
     assert not list((host_dir(lab, "seoul-keti") / "var-lib-fog" / "services").glob("simple_ocr-*"))
-    assert yaml.safe_load(buyer_file(lab, "pending_cleanup.yml").read_text()) == {}
     # The buyer's key is the seller's to revoke: its agent could not reach the node at the release; its next run
     # (any later event, or the same playbook from cron / an AWX schedule, as here) does it.
     lab.playbook("playbooks/seller/answer.yml", org="provider_b")
