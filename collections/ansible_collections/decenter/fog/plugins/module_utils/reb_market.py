@@ -97,7 +97,16 @@ def check_sellers(sellers):
 
 
 def _bookable(offer, hours, now):
-    return refusal(offer, None, hours, now) is None
+    return _hours_refused(offer, hours, now) is None
+
+
+def _hours_refused(offer, hours, now):
+    """'hours' or 'availability' when the offer cannot be booked for `hours` (at `now`, when given), else None."""
+    if not offer["min_hours"] <= hours <= offer["max_hours"]:
+        return "hours"
+    if now is not None and not (offer["available_from"] <= now and now + hours * 3600 <= offer["available_until"]):
+        return "availability"
+    return None
 
 
 def refusal(offer, buyer, hours=None, now=None):
@@ -108,11 +117,11 @@ def refusal(offer, buyer, hours=None, now=None):
         return "own", contract_sentence("SelfDealing", offerId=offer["id"])
     if offer["state"] != "open":
         return "not_open", contract_sentence("OfferNotOpen", offerId=offer["id"], state=offer["state"])
-    if hours is not None and not offer["min_hours"] <= hours <= offer["max_hours"]:
+    kind = _hours_refused(offer, hours, now) if hours is not None else None
+    if kind == "hours":
         return "hours", "offer %d: %s" % (offer["id"], contract_sentence(
             "HoursOutOfRange", hoursBooked=hours, minHours=offer["min_hours"], maxHours=offer["max_hours"]))
-    if hours is not None and now is not None and not (
-            offer["available_from"] <= now and now + hours * 3600 <= offer["available_until"]):
+    if kind == "availability":
         return "availability", contract_sentence("OutsideAvailability", offerId=offer["id"],
                                                  availableFrom=offer["available_from"],
                                                  availableUntil=offer["available_until"])
