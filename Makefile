@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # ansible-rulebook (the Resource Seller's agent) runs its rules engine on Java 17.
 export JAVA_HOME ?= /usr/lib/jvm/java-17-openjdk-amd64
 
-.PHONY: setup apt venv npm ansible-test-cache contracts contracts-check test demo gui lab-down bench clean
+.PHONY: setup apt venv npm ansible-test-cache contracts contracts-check test lint demo gui lab-down bench clean
 
 setup: apt venv npm ansible-test-cache
 
@@ -52,6 +52,11 @@ contracts-check: npm
 PYTEST_WORKERS ?= 2
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --durations=25 tests
+
+# The quality gates alone (ansible-lint, ansible-test sanity, galaxy build, ansible-doc, AWX, setup lists); `make test`
+# runs them too, beside the other tests.
+lint: setup
+	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile tests/quality
 
 # The lab operator runs with both organizations' inventories; each organization with its own, through bin/org-run,
 # which hides the other organization's secrets (.lab/orgs/<other>) under an empty tmpfs.
