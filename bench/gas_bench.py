@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from tests.support.chain import ROOT, Anvil, deploy_reb
+from tests.support.offers import offer_spec
 
 GOAL_EACH = 150_000
 GOAL_RENTAL = 250_000
@@ -31,8 +32,8 @@ ORDER = ["registerProvider", "publishOffer", "updateOffer", "withdrawOffer", "re
 def spec(w3, node_id, price=10 ** 15):
     """The SEOUL-KETI edge node of the reference story (DESIGN, Table I)."""
     now = w3.eth.get_block("latest").timestamp
-    return (node_id, "SEOUL", 1, "37.5665,126.9780", 2000, 2048, 10, "amd64", "camkor1:camera",
-            price, 1, 24, now - HOUR, now + 30 * 24 * HOUR)
+    return offer_spec(node_id, region="SEOUL", price=price, max_hours=24, available_from=now - HOUR,
+                      available_until=now + 30 * 24 * HOUR)
 
 
 class Bench:

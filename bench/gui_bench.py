@@ -19,8 +19,9 @@ from playwright.sync_api import sync_playwright
 
 from bench.reb_bench import publish_many
 from tests.resource_selector.browser import launch_args
-from tests.resource_selector.support import Gui, Market, offer_spec, write_run_inventory
+from tests.resource_selector.support import KETI, Gui, Market, write_run_inventory
 from tests.support.chain import Anvil, deploy_reb
+from tests.support.offers import offer_spec
 
 LOADS = 7
 RUNS = 3
@@ -48,7 +49,7 @@ def main():
             started = time.perf_counter()
             publish_many(chain, reb, args.offers)
             seed_s = time.perf_counter() - started
-            market.tx(reb.functions.publishOffer(offer_spec("seoul-keti", "SEOUL-KETI", "camkor1:camera")),
+            market.tx(reb.functions.publishOffer(offer_spec("seoul-keti", location=KETI)),
                       market.seller)
             total = reb.functions.offerCount().call()  # the seller's SEOUL-KETI offer is the last one
             inventory = write_run_inventory(Path(tmp) / "run", market)

@@ -24,7 +24,7 @@ from web3._utils.http_session_manager import HTTPSessionManager
 
 from bench.made_by import publish
 from tests.support.chain import ROOT, Anvil, deploy_reb
-from tests.support.market_seed import offer_spec, publish_many
+from tests.support.market_seed import publish_many, seed_spec
 
 sys.path.insert(0, str(ROOT / "collections"))
 sys.path.insert(0, str(ROOT / "apps"))
@@ -105,7 +105,7 @@ def measure(size, workdir):
 
         def new_block():
             extra[0] += 1
-            spec = offer_spec(extra[0], "SEOUL-KETI", "camkor1:camera", 10 ** 15 + extra[0])
+            spec = seed_spec(extra[0], "SEOUL-KETI", "camkor1:camera", 10 ** 15 + extra[0])
             w3.eth.wait_for_transaction_receipt(reb.functions.publishOffer(spec).transact({"from": sellers[0]}))
 
         row = dict(size=size, seeding=seeding)

@@ -13,9 +13,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import RebClient  # noqa: E402
-from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import AVAILABLE_FOREVER  # noqa: E402
 from tests.support.chain import CHAIN_ID, Anvil  # noqa: E402
 from tests.support.evm_nodes import Hardhat  # noqa: E402
+from tests.support.offers import offer_spec as build_offer_spec  # noqa: E402
 
 NODES = {
     "anvil": lambda d: Anvil(d),
@@ -42,9 +42,8 @@ def client(node, key_index, contract=None, **params):
 
 
 def offer_spec(node_id, price=10 ** 12):
-    """publishOffer's tuple: node id, region, tier, location, cpu, MiB, GiB, arch, devices, price, hours, window."""
-    return (node_id, "SEOUL-KETI", 1, "37.5,127.0", 2000, 2048, 10, "amd64", "camkor1:camera", price, 1, 720, 0,
-            AVAILABLE_FOREVER)
+    """The one builder's offer at a small price (the chain tests' buyers pay many of them)."""
+    return build_offer_spec(node_id, price=price)
 
 
 def deploy(node):

@@ -20,6 +20,7 @@ from web3.exceptions import ContractLogicError
 from eth_tester.exceptions import TransactionFailed
 
 from tests.support.chain import ROOT, artifact, deploy_reb
+from tests.support.offers import FIELDS, offer_spec, spec_fields
 
 WINDOW = 3600  # accept window used by the tests' deployments (seconds)
 HOUR = 3600
@@ -124,26 +125,18 @@ REVERTS = (ContractLogicError, TransactionFailed)
 
 # ------------------------------------------------------------------------------ offers
 
-SPEC_FIELDS = [c["name"] for c in next(
-    i for i in artifact()["abi"] if i.get("name") == "publishOffer")["inputs"][0]["components"]]
+SPEC_FIELDS = list(FIELDS)
+# The contract tests' offer: an odd price (rounding shows) and a 24 h maximum (limits show).
+CONTRACT_OFFER = dict(region="SEOUL", pricePerHour=10 ** 15 + 7, maxHours=24)
 
 
 def spec(**over):
-    """An OfferSpec tuple (ABI order); keyword arguments override the defaults."""
-    s = dict(
-        nodeId="seoul-keti", region="SEOUL", tier=1, location="37.5665,126.9780",
-        cpuMillicores=2000, memoryMiB=2048, storageGiB=10, architecture="amd64",
-        devices="camkor1:camera", pricePerHour=10 ** 15 + 7, minHours=1, maxHours=24,
-        availableFrom=0, availableUntil=FAR,
-    )
-    unknown = set(over) - set(s)
-    assert not unknown, unknown
-    s.update(over)
-    return tuple(s[f] for f in SPEC_FIELDS)
+    """An OfferSpec tuple (ABI order); keyword arguments (ABI names) override the defaults."""
+    return offer_spec(**dict(CONTRACT_OFFER, **over))
 
 
 def spec_dict(t):
-    return dict(zip(SPEC_FIELDS, t))
+    return spec_fields(t)
 
 
 SPEC_TYPE = "(string,string,uint8,string,uint32,uint32,uint32,string,string,uint96,uint16,uint16,uint40,uint40)"

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import yaml
 
+from tests.support.offers import offer_spec
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
-FOREVER = 2 ** 40 - 1
 
 
 class Market:
@@ -33,8 +34,8 @@ class Market:
 
     def offer(self, seller, node_id, region, devices="", cpu=2000, memory=2048, price=10 ** 15,
               architecture="amd64"):
-        spec = (node_id, region, 1, "37.5665,126.9780", cpu, memory, 10, architecture, devices, price, 1, 720,
-                0, FOREVER)
+        spec = offer_spec(node_id, region=region, devices=devices, cpu=cpu, memory=memory, price=price,
+                          architecture=architecture)
         self.tx(self.reb.functions.publishOffer(spec), seller)
         return self.reb.functions.offerCount().call()
 

@@ -11,16 +11,13 @@ import requests
 import yaml
 
 from tests.support.chain import ROOT, free_port
+from tests.support.offers import offer_spec
 
 # At most 64 bytes: REB v2 caps provider names, node ids and regions (a global assignment sets window.__pwned)
 SCRIPT = "<script>__pwned=1</script><img src=x onerror=\"__pwned=2\">"
-FOREVER = 2 ** 40 - 1
 
 
-def offer_spec(node_id, region, devices="", price=10 ** 15, cpu=2000, memory=2048, storage=10, tier=1,
-               location="37.5794,126.8890", min_hours=1, max_hours=720):
-    return (node_id, region, tier, location, cpu, memory, storage, "amd64", devices, price, min_hours, max_hours, 0,
-            FOREVER)
+KETI = "37.5794,126.8890"  # KETI's site in Seoul
 
 
 class Market:
@@ -46,14 +43,14 @@ class Market:
         self.tx(self.reb.functions.registerProvider("Provider B (KETI)"), self.seller)
         self.tx(self.reb.functions.registerProvider(SCRIPT), self.other)
         offers = [
-            ("seoul-keti", self.seller, offer_spec("seoul-keti", "SEOUL-KETI", "camkor1:camera")),
-            ("seoul", self.seller, offer_spec("seoul", "SEOUL", "", price=2 * 10 ** 15, cpu=4000, memory=4096,
-                                              storage=500, tier=0, location="37.5665,126.9780")),
-            ("busan-cam", self.other, offer_spec("busan-cam", "BUSAN", "cambus1:camera", price=3 * 10 ** 15,
-                                                 location="35.1796,129.0756", max_hours=4)),
-            ("script", self.other, offer_spec(SCRIPT, SCRIPT, "x" + SCRIPT.replace(",", ";").replace(":", "=")
-                                              + ":camera", price=5 * 10 ** 15, location="")),
-            ("own", self.buyer, offer_spec("povo-spare", "POVO", "", price=10 ** 15, location="46.0670,11.1500")),
+            ("seoul-keti", self.seller, offer_spec("seoul-keti", location=KETI)),
+            ("seoul", self.seller, offer_spec("seoul", region="SEOUL", devices="", price=2 * 10 ** 15, cpu=4000,
+                                              memory=4096, storage=500, tier=0, location="37.5665,126.9780")),
+            ("busan-cam", self.other, offer_spec("busan-cam", region="BUSAN", devices="cambus1:camera",
+                                                 price=3 * 10 ** 15, location="35.1796,129.0756", max_hours=4)),
+            ("script", self.other, offer_spec(SCRIPT, region=SCRIPT, devices="x" + SCRIPT.replace(",", ";")
+                                              .replace(":", "=") + ":camera", price=5 * 10 ** 15, location="")),
+            ("own", self.buyer, offer_spec("povo-spare", region="POVO", devices="", location="46.0670,11.1500")),
         ]
         ids = {}
         for name, seller, spec in offers:

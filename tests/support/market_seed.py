@@ -5,19 +5,22 @@ a publishOffer costs ~141k gas, so a batch of 200 fills ~28M of a block.
 """
 import requests
 
+from tests.support.offers import offer_spec
+
 BATCH = 200
 GAS_PRICE = 2 * 10 ** 9
 REGIONS = ["SEOUL", "SEOUL-KETI", "POVO", "CLOUD", "BUSAN", "TRENTO"]
 
 
-def offer_spec(i, region, devices, price):
-    return ("node-%06d" % i, region, 1, "37.5,127.0", 2000, 2048, 10, "amd64", devices, price, 1, 720, 0, 2 ** 40 - 1)
+def seed_spec(i, region, devices, price):
+    """Offer i of a seeded market (node-000123)."""
+    return offer_spec("node-%06d" % i, region=region, location="37.5,127.0", devices=devices, price=price)
 
 
 def default_spec(i):
     """Offer i of the seeded market: six regions, 50 camera ids, camkor1 on every 97th offer."""
     devices = "camkor1:camera" if i % 97 == 1 else "cam%d:camera" % (i % 50)
-    return offer_spec(i, REGIONS[i % len(REGIONS)], devices, 10 ** 15 + i)
+    return seed_spec(i, REGIONS[i % len(REGIONS)], devices, 10 ** 15 + i)
 
 
 def publish_many(url, w3, reb, n, sellers, spec=default_spec, first=0):
