@@ -1,6 +1,8 @@
 """Playbook plumbing set once: the switches (fog_overlay, fog_target) come from each buyer inventory's group_vars,
-the run's group names and patterns (fog_buyer, fog_seller, fog_release, fog_app_name) from playbooks/vars/run.yml,
-and the chain options from the inventory's reb_* variables (no module_defaults block); no play defaults them again."""
+the run's group names and patterns from playbooks/vars/run.yml (fog_buyer, fog_release, fog_app_name) and
+playbooks/seller/vars/seller.yml (fog_seller: ansible-rulebook runs answer.yml from a copy of playbooks/seller/
+only), and the chain options from the inventory's reb_* variables (no module_defaults block); no play defaults
+them again."""
 import re
 from pathlib import Path
 
@@ -10,7 +12,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = sorted([ROOT / "federate.yml"] + list((ROOT / "playbooks").glob("**/*.yml")))
 SWITCHES = ("fog_overlay", "fog_target")
-RUN_NAMES = tuple(yaml.safe_load((ROOT / "playbooks" / "vars" / "run.yml").read_text()))
+VARS_FILES = [ROOT / "playbooks" / "vars" / "run.yml", ROOT / "playbooks" / "seller" / "vars" / "seller.yml"]
+DEFINED_IN = dict((name, path) for path in VARS_FILES for name in yaml.safe_load(path.read_text()))
+RUN_NAMES = tuple(DEFINED_IN)
 DEFAULTED = re.compile(r"\b(%s)\s*\|\s*default\(" % "|".join(SWITCHES + RUN_NAMES))
 USES = re.compile(r"\b(%s)\b" % "|".join(RUN_NAMES))
 
@@ -37,15 +41,19 @@ def imported_tasks(play, base):
 
 
 @pytest.mark.parametrize("path", [p for p in PLAYBOOKS if "/vars/" not in str(p) and "/tasks/" not in str(p)], ids=rel)
-def test_every_play_that_uses_a_run_name_loads_run_yml(path):
+def test_every_play_that_uses_a_run_name_loads_its_vars_file(path):
     for play in yaml.safe_load(path.read_text()) or []:
         if "ansible.builtin.import_playbook" in play:
             continue
-        if USES.search(yaml.safe_dump(play) + imported_tasks(play, path.parent)):
-            loaded = play.get("vars_files")
-            loaded = [loaded] if isinstance(loaded, str) else loaded or []
-            assert any((path.parent / f).resolve() == ROOT / "playbooks" / "vars" / "run.yml" for f in loaded), \
-                "%s: play %r uses %s without vars_files run.yml" % (rel(path), play.get("name"), RUN_NAMES)
+        loaded = play.get("vars_files")
+        loaded = [loaded] if isinstance(loaded, str) else loaded or []
+        loaded = {(path.parent / f).resolve() for f in loaded}
+        for name in set(USES.findall(yaml.safe_dump(play) + imported_tasks(play, path.parent))):
+            assert DEFINED_IN[name] in loaded, "%s: play %r uses %s without vars_files %s" % (
+                rel(path), play.get("name"), name, rel(DEFINED_IN[name]))
+        # What ansible-rulebook copies (the playbook's own directory) must hold every file the play loads.
+        if "seller" in path.parts:
+            assert all(path.parent in f.parents for f in loaded), (rel(path), loaded)
 
 
 def buyer_inventories():
