@@ -1,18 +1,16 @@
 """ansible-runner events as the page shows them: one line per task result, the current step of the six,
 and a failure as a sentence naming the task. Only named fields are passed on, never a task's whole result
 (which could hold anything a module returned)."""
+import re
 from datetime import datetime, timezone
 
-# The six steps of the DECENTER story (DESIGN.md) and the end of a rental.
+# The six steps of the DECENTER story (DESIGN.md) and the end of a rental: the one numbering, also that of the
+# playbooks' play names, federate.yml and the collection's README.
 STEPS = [("publish", "1 Publish"), ("compose", "2 Compose"), ("check", "3 Check"), ("reserve", "4 Reserve"),
          ("provision", "5 Provision"), ("deploy", "6 Deploy"), ("release", "End: release")]
-# Step of each play, by playbook and play position (reserve.yml: play 1 is the placement check).
-PLAY_STEPS = {
-    "reserve.yml": ["check", "reserve", "reserve"],
-    "provision.yml": ["provision"],
-    "deploy.yml": ["deploy"],
-    "release.yml": ["release"],
-}
+# Each play declares its step in its name ("Step 4 - Buyer reserves an offer", "End - ..." for a release): the name
+# is what ansible-runner's play event carries, so the page follows what a play says it does, not where it stands.
+PLAY_STEP = re.compile(r"^(?:Step ([1-6])|End) - ")
 STATUS = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_skipped": "skipped",
           "runner_on_unreachable": "unreachable"}
 MAX_MESSAGE = 600
@@ -22,11 +20,12 @@ WAITING_TASK = "Reserve the best matching offer and wait for the seller's answer
 PENDING_TASK = "Say which clean-up is pending"
 
 
-def step_of(playbook, play_index):
-    steps = PLAY_STEPS.get(playbook, [])
-    if not steps:
+def step_of(play_name):
+    """The step a play declares in its name, or None if it declares none."""
+    match = PLAY_STEP.match(play_name or "")
+    if not match:
         return None
-    return steps[min(play_index, len(steps) - 1)]
+    return STEPS[int(match.group(1)) - 1][0] if match.group(1) else "release"
 
 
 def created_epoch(event):
@@ -48,17 +47,15 @@ class Translator:
 
     def __init__(self, playbook):
         self.playbook = playbook
-        self.play_index = -1
         self.play = ""
-        self.step = step_of(playbook, 0)
+        self.step = None
 
     def translate(self, event):
         kind = event.get("event")
         data = event.get("event_data") or {}
         if kind == "playbook_on_play_start":
-            self.play_index += 1
             self.play = str(data.get("play") or data.get("name") or "")
-            self.step = step_of(self.playbook, self.play_index)
+            self.step = step_of(self.play)
             return dict(type="play", playbook=self.playbook, play=self.play, step=self.step)
         if kind == "playbook_on_task_start" and str(data.get("task") or data.get("name") or "") == WAITING_TASK:
             return dict(type="waiting", playbook=self.playbook, play=self.play, step=self.step, task=WAITING_TASK)

@@ -334,7 +334,7 @@ def test_6_bad_hours_and_a_low_price_are_said_plainly_and_cost_nothing(lab):
     rc, _, out = lab.playbook("federate.yml", "-e", "reb_contract_address=0x" + "de" * 20, check=False, org=BUYER)
     assert rc != 0 and "no Resource Exchange Broker at" in out, out[-3000:]
     failed_in = out.split("no Resource Exchange Broker at")[0].rsplit("PLAY [", 1)[-1].split("]")[0]
-    assert failed_in == "Check the chain options every step uses", failed_in
+    assert failed_in == "Step 3 - Check the chain options every step uses", failed_in
     assert nonces(lab) == before, "bad input sent a transaction"
 
 

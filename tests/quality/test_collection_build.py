@@ -6,6 +6,7 @@ import tarfile
 import pytest
 import yaml
 
+from apps.resource_selector.progress import STEPS
 from tests.quality.tools import COLLECTION, plugin_names, report_time, role_names, run, tool
 
 PLUGIN_KINDS = {"modules": "module", "inventory": "inventory", "filter": "filter"}
@@ -99,7 +100,10 @@ def test_readme_lists_every_module_plugin_and_role_once():
         + [(n, "filter") for n in plugin_names("filter")] + [(n, "role") for n in role_names()]
     assert sorted(listed) == sorted(wanted), "README table differs: missing %s, extra %s" % (
         sorted(set(wanted) - set(listed)), sorted(set(listed) - set(wanted)))
-    story = re.search(r"## The federate story in five commands\n(.*?)\n## ", readme, re.S)
+    story = re.search(r"## The federate story in six steps\n(.*?)\n## ", readme, re.S)
     assert story, "README has no federate story section"
-    commands = re.findall(r"^\s*(?:\d+\.\s*)?`?(ansible-playbook [^`\n]+|make \w+)", story.group(1), re.M)
+    # The six steps numbered as the GUI numbers them (and the plays name them).
+    steps = re.findall(r"^(\d)\. (\w+): ", story.group(1), re.M)
+    assert steps == [(str(n), step) for n, (step, _) in enumerate(STEPS[:6], 1)], steps
+    commands = re.findall(r"`(ansible-playbook [^`\n]+|make \w+)`", story.group(1))
     assert len(commands) == 5, commands

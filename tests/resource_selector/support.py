@@ -210,7 +210,7 @@ def write_run_inventory(d, market):
     }}}
     write_inventory(base, market, hosts=hosts, extra_group_vars={
         "all": dict(reb_rpc_url=market.anvil.url, reb_chain_id=31337, reb_contract_address=market.reb.address,
-                    lab_root=str(ROOT), fog_provisioning_key=str(d / "keys" / "provisioning"),
+                    fog_overlay="wireguard", fog_target="hosts", lab_root=str(ROOT), fog_provisioning_key=str(d / "keys" / "provisioning"),
                     fog_rented_known_hosts=str(d / "rented_known_hosts"), fog_run_lock_file=str(d / "run.lock"),
                     fog_pending_cleanup_file=str(d / "pending_cleanup.yml")),
         "provider_a": dict(fog_provider="provider_a", reb_private_key=market.keys[1], fog_location="46.0667,11.1500"),

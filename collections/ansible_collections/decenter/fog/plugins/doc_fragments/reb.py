@@ -12,29 +12,34 @@ options:
   rpc_url:
     description:
       - URL of the Ethereum JSON-RPC endpoint (anvil in the lab, a consortium node or testnet in production).
-      - If not set, the environment variable E(DECENTER_REB_RPC_URL) is used.
+      - If not set (as a task argument or in C(module_defaults)), the variable V(reb_rpc_url) is used, else the
+        environment variable E(DECENTER_REB_RPC_URL).
     type: str
     default: http://127.0.0.1:8545
   chain_id:
     description:
       - Chain id the endpoint must serve; the task fails before sending anything if it serves another chain.
-      - If not set, the environment variable E(DECENTER_REB_CHAIN_ID) is used; if neither is set any chain is accepted.
+      - If not set, the variable V(reb_chain_id) is used, else the environment variable E(DECENTER_REB_CHAIN_ID); if
+        none is set any chain is accepted.
     type: int
   contract_address:
     description:
       - Address of the deployed Resource Exchange Broker. The code found there is verified against the REB
         this collection ships before anything is read or sent.
-      - If not set, the environment variable E(DECENTER_REB_CONTRACT) is used.
+      - If not set, the variable V(reb_contract_address) is used, else the environment variable
+        E(DECENTER_REB_CONTRACT).
     type: str
   private_key:
     description:
       - Wallet private key (hex) of the account that signs transactions. Keep it in Ansible Vault or the
         environment; it is never logged, returned or sent anywhere but used to sign locally.
-      - If not set, the environment variable E(DECENTER_REB_PRIVATE_KEY) is used.
+      - If not set, the variable V(reb_private_key) is used (keep it in Vault), else the environment variable
+        E(DECENTER_REB_PRIVATE_KEY).
     type: str
   confirmations:
     description:
       - Blocks to wait for after a transaction is mined before reporting success.
+      - If not set, the variable V(reb_confirmations) is used.
       - On a chain that mines a block only when it gets a transaction (anvil or Hardhat automine) no block
         would ever confirm it; there a mined transaction counts as final and the task warns so.
     type: int
@@ -42,6 +47,7 @@ options:
   timeout:
     description:
       - Seconds to wait for the endpoint to answer and for each transaction to be mined.
+      - If not set, the variable V(reb_timeout) is used.
       - A transaction not mined in time stays on its way; a rerun of the same task waits for it (or reports
         it once mined) instead of sending it again.
     type: float
@@ -50,6 +56,9 @@ requirements:
   - web3 >= 7 (on the controller)
 notes:
   - Runs on the controller as an action plugin; the target host is not contacted.
+  - Each chain option the task leaves unset comes from the variable C(reb_<option>) of the host (inventory,
+    C(group_vars), C(-e)), so plays need no C(module_defaults) block; a task argument or a C(module_defaults)
+    entry wins, and an empty or undefined variable sets nothing.
   - Before the REB is deployed or used, a free C(eth_call) probe checks that the chain has the Cancun opcodes
     the contract needs (TSTORE, TLOAD, MCOPY); a chain without them (for example ganache 7) is refused.
   - Transactions of one wallet are sent one at a time across all processes of the controller (a lock file), with
