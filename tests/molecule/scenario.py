@@ -34,19 +34,23 @@ def _molecule():
     return found
 
 
-def _run(scenario, *args, timeout):
-    return subprocess.run([_molecule(), *args, "-s", scenario], cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+def _run(scenario, *args, timeout, env=None):
+    return subprocess.run([_molecule(), *args, "-s", scenario], cwd=ROOT, env=env or _env(), stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
 
 
-def run_scenario(scenario, timeout):
-    """`molecule test -s scenario`; fails unless every step ran and succeeded. Returns the output."""
+def run_scenario(scenario, timeout, keep=False, env=None):
+    """`molecule test -s scenario`; fails unless every step ran and succeeded. Returns the output.
+
+    keep=True runs it with `--destroy never`, so more tests can use the scenario's lab; they end with
+    destroy_scenario()."""
     if os.geteuid() != 0:
         pytest.fail("the molecule labs need root (network namespaces, mounts); CI runs as root")
+    args = ("test", "--destroy", "never") if keep else ("test",)
     try:
-        proc = _run(scenario, "test", timeout=timeout)
+        proc = _run(scenario, *args, timeout=timeout, env=env)
     except subprocess.TimeoutExpired as exc:
-        _run(scenario, "destroy", timeout=300)  # never leave the scenario's lab behind
+        _run(scenario, "destroy", timeout=300, env=env)  # never leave the scenario's lab behind
         out = exc.output or ""
         out = out.decode(errors="replace") if isinstance(out, bytes) else out
         pytest.fail("molecule test -s %s timed out after %d s:\n%s" % (scenario, timeout, out[-6000:]))
@@ -61,5 +65,18 @@ def run_scenario(scenario, timeout):
     # Stale state from an interrupted run makes molecule skip create/prepare against an old lab.
     assert "Skipping, instances already" not in out, (
         "molecule skipped create/prepare (stale state): run `molecule destroy -s %s` and retry." % scenario)
-    assert re.search(r"^%s\s+: actions=6\s+successful=6\s.*\sfailed=0$" % scenario, out, re.M), out[-3000:]
+    # With keep, molecule lists destroy as an action it skipped on request (not counted as successful).
+    assert not keep or re.search(r"\[%s (➜|>) destroy\] Skipping, '--destroy=never' requested" % scenario, out), (
+        out[-3000:])
+    successful = len(STEPS) - (1 if keep else 0)
+    assert re.search(r"^%s\s+: actions=%d\s+successful=%d\s.*\sfailed=0$" % (scenario, len(STEPS), successful),
+                     out, re.M), out[-3000:]
     return out
+
+
+def destroy_scenario(scenario, env=None, timeout=300):
+    """`molecule destroy -s scenario` after run_scenario(keep=True); fails unless it succeeded."""
+    proc = _run(scenario, "destroy", timeout=timeout, env=env)
+    assert proc.returncode == 0 and re.search(r"^%s (➜|>) destroy: Executed: Successful$" % scenario, proc.stdout,
+                                              re.M), "molecule destroy -s %s failed:\n%s" % (scenario,
+                                                                                           proc.stdout[-6000:])

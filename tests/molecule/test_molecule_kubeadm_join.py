@@ -5,7 +5,8 @@ test_molecule_kubeadm_join runs `molecule test -s kubeadm_join`: join, idempoten
 labels on the overlay IP, token deleted, labels put back after drift), release (drain, Node deleted, reset, leftovers
 removed), release again (no change) and a rejoin.
 
-The bad-input tests build the same lab once (molecule create) and run the scenario's playbooks with ansible-playbook:
+The bad-input tests then use the scenario's lab (the scenario runs with `--destroy never`, then a release leaves the
+node unjoined; the lab is destroyed after the last test) and run the scenario's playbooks with ansible-playbook:
 cluster unreachable, token expired, Node never Ready. Each must fail with a sentence that says what and what to do,
 never a traceback, and a release afterwards must still clean up (and change nothing when run again).
 All tests of this file share the kjt prefix: they run one after another (pytest-xdist --dist loadfile keeps a file
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.molecule.scenario import ROOT, _env, _molecule, run_scenario
+from tests.molecule.scenario import ROOT, _env, destroy_scenario, run_scenario
 
 SCENARIO = ROOT / "molecule" / "kubeadm_join"
 EPHEMERAL = Path("/tmp/decenter-fog-kjt-molecule")
@@ -43,37 +44,34 @@ except urllib.error.HTTPError as e:
 """
 
 
-def test_molecule_kubeadm_join():
-    run_scenario("kubeadm_join", timeout=1500)
-
-
-# -- bad input ---------------------------------------------------------------------------------------
 def _lab_env():
     env = _env()
     env["MOLECULE_EPHEMERAL_DIRECTORY"] = str(EPHEMERAL)
     return env
 
 
-def _molecule_step(step, timeout):
-    return subprocess.run([_molecule(), step, "-s", "kubeadm_join"], cwd=ROOT, env=_lab_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
-
-
 @pytest.fixture(scope="module")
 def kjt_lab():
-    """The scenario's lab (create + prepare: hosts, overlay, API test server), removed afterwards."""
-    if os.geteuid() != 0:
-        pytest.fail("the molecule labs need root (network namespaces, mounts); CI runs as root")
+    """`molecule test -s kubeadm_join` keeping its lab (hosts, overlay, API test server) for the bad-input tests;
+    destroyed after them. Yields the scenario's output."""
     shutil.rmtree(EPHEMERAL, ignore_errors=True)  # molecule would skip create on stale state
     try:
-        proc = _molecule_step("create", timeout=600)
-        assert proc.returncode == 0, "molecule create -s kubeadm_join failed:\n%s" % proc.stdout[-6000:]
-        yield
+        yield run_scenario("kubeadm_join", timeout=1500, keep=True, env=_lab_env())
     finally:
-        _molecule_step("destroy", timeout=300)
-        shutil.rmtree(EPHEMERAL, ignore_errors=True)
+        try:
+            destroy_scenario("kubeadm_join", env=_lab_env())
+        finally:
+            shutil.rmtree(EPHEMERAL, ignore_errors=True)
 
 
+def test_molecule_kubeadm_join(kjt_lab):
+    """The scenario passed every step (run_scenario checks each); its verify ended with the node joined again:
+    the release here leaves it unjoined for the bad-input tests, and a second release changes nothing."""
+    assert api_get("/api/v1/nodes/node")[0] == 200
+    release_cleans_up_and_is_idempotent()
+
+
+# -- bad input ---------------------------------------------------------------------------------------
 def playbook(name, extra_vars=None, timeout=600):
     """Runs a playbook of the scenario against the lab; returns (rc, output)."""
     env = _lab_env()
