@@ -183,6 +183,12 @@ class RebEventSource(object):
                              started["next_block"])
                     await queue.put({"reb": started})
                 events, done, more = await asyncio.to_thread(self._poll)
+                # said as soon as the chain answered, before its events are handed on (a log read after an
+                # event has the line)
+                if self.failures:
+                    LOG.warning("the chain at %s answers again after %d failed attempts", self.s["rpc_url"],
+                                self.failures)
+                self.failures, delay = 0, self.s["backoff_initial"]
                 for event in events:
                     await queue.put({"reb": event})
                     self.cursor.advance(event["block_number"], event["block_hash"], event["log_index"])
@@ -191,10 +197,6 @@ class RebEventSource(object):
                 tick = self._tick()
                 if tick:
                     await queue.put({"reb": tick})
-                if self.failures:
-                    LOG.warning("the chain at %s answers again after %d failed attempts", self.s["rpc_url"],
-                                self.failures)
-                self.failures, delay = 0, self.s["backoff_initial"]
                 if not more:
                     await asyncio.sleep(self.s["poll_interval"])
             except asyncio.CancelledError:
