@@ -171,6 +171,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 from ansible.utils.vars import load_extra_vars
 
+from ansible_collections.decenter.fog.plugins.module_utils.fog_host_model import offer_hostvars
 from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import check_sellers, offer_matches
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CHAIN_OPTION_NAMES
@@ -344,15 +345,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 reb_offer=offer,
                 reb_host_key_fingerprint=reservation["host_key_fingerprint"],
                 reb_region=offer["region"],
-                # The node as a FogAtlas host of the buyer, for placement and deployment.
-                fog_region=offer["region"],
-                fog_tier=offer["tier"],
-                fog_location=offer["location"],
-                fog_cpu_millicores=offer["cpu_millicores"],
-                fog_memory_mib=offer["memory_mib"],
-                fog_storage_gib=offer["storage_gib"],
-                fog_devices=["%s:%s" % (d["id"], d["kind"]) for d in offer["devices"]],
             )
+            hostvars.update(offer_hostvars(offer))  # the node as a FogAtlas host of the buyer (fog_host_model)
             if endpoint[1] is not None:
                 hostvars["ansible_port"] = endpoint[1]
             self._add(host, ["reb_rented", "region_" + offer["region"]], hostvars,
