@@ -6,7 +6,9 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The chain options shared by every REB module and the reb inventory plugin.
+    # The chain options, the one text of them for every REB module and the reb inventory plugin (which adds
+    # their env entries: module docs may not carry them, modules read the same variables through env_fallback).
+    # What only modules do is in ACTION (doc fragments are plain strings: sanity reads them without running them).
     DOCUMENTATION = r'''
 options:
   rpc_url:
@@ -17,7 +19,8 @@ options:
     default: http://127.0.0.1:8545
   chain_id:
     description:
-      - Chain id the endpoint must serve; the task fails before sending anything if it serves another chain.
+      - Chain id the endpoint must serve; if it serves another chain, nothing is read or sent and the task (or
+        inventory source) fails.
       - If not set, the environment variable E(DECENTER_REB_CHAIN_ID) is used; if neither is set any chain is accepted.
     type: int
   contract_address:
@@ -49,13 +52,71 @@ options:
 requirements:
   - web3 >= 7 (on the controller)
 notes:
-  - Runs on the controller as an action plugin; the target host is not contacted.
   - Before the REB is deployed or used, a free C(eth_call) probe checks that the chain has the Cancun opcodes
     the contract needs (TSTORE, TLOAD, MCOPY); a chain without them (for example ganache 7) is refused.
+'''
+
+    # The REB modules: how their tasks run.
+    ACTION = r'''
+attributes:
+  action:
+    description: Runs on the controller as an action plugin; the target host is not contacted.
+    support: full
+notes:
   - Transactions of one wallet are sent one at a time across all processes of the controller (a lock file), with
     nonces from the account's pending state. Sent but not yet reported transactions are journalled (hashes and
     nonces only, never a key) in the directory of the environment variable E(DECENTER_REB_STATE_DIR), by default
     C(~/.ansible/decenter_fog/wallets).
+'''
+
+    # The offer filters of reb_market.OFFER_FILTERS that need no clock (hours does: reb_offer_info documents it),
+    # for M(decenter.fog.reb_offer_info) and the market view of the reb inventory plugin.
+    OFFER_FILTERS = r'''
+options:
+  offer_id:
+    description: Only this offer.
+    type: int
+  node_id:
+    description: Only offers of this node id.
+    type: str
+  region:
+    description: Only offers in this FogAtlas region.
+    type: str
+  device:
+    description: Only offers whose node has the device with this id, e.g. C(camkor1).
+    type: str
+  device_kind:
+    description: Only offers whose node has a device of this kind, e.g. C(camera).
+    type: str
+  min_cpu_millicores:
+    description: At least this much CPU.
+    type: int
+  min_memory_mib:
+    description: At least this much memory.
+    type: int
+  min_storage_gib:
+    description: At least this much disk.
+    type: int
+  architecture:
+    description: Only this CPU architecture.
+    type: str
+  max_price_per_hour:
+    description: At most this price per hour in wei.
+    type: int
+  seller:
+    description: Only offers of this seller address (case does not matter).
+    type: str
+  sellers:
+    description:
+      - Only offers of these seller addresses (the sellers a buyer trusts). Anyone can register a provider
+        under any name and list a node of the same name cheaper; only the address tells sellers apart.
+    type: list
+    elements: str
+  state:
+    description: Offer state to list; V(any) lists all.
+    type: str
+    choices: [open, reserved, withdrawn, any]
+    default: open
 '''
 
     # Module attributes: check mode, diff and idempotence.

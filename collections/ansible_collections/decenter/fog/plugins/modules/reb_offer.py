@@ -82,6 +82,7 @@ options:
     default: 1099511627775
 extends_documentation_fragment:
   - decenter.fog.reb
+  - decenter.fog.reb.action
   - decenter.fog.reb.attributes
 '''
 
