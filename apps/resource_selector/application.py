@@ -2,8 +2,8 @@
 with the requirements its own regions cannot meet (fog_placement_core, the playbooks' placement)."""
 import yaml
 
-from ansible_collections.decenter.fog.plugins.module_utils.fog_placement_core import (
-    PlacementError, host_from_hostvars, place)
+from ansible_collections.decenter.fog.plugins.module_utils.fog_host_model import host_from_hostvars
+from ansible_collections.decenter.fog.plugins.module_utils.fog_placement_core import PlacementError, place
 
 from .inventory import group_hosts
 
@@ -22,8 +22,7 @@ def buyer_hosts(settings, inventory):
     hosts = []
     for name in dict.fromkeys(names):
         hostvars = inventory["hostvars"].get(name, {})
-        host = host_from_hostvars(name, hostvars)
-        hosts.append(dict((k, v) for k, v in host.items() if v is not None))
+        hosts.append(host_from_hostvars(name, hostvars))
     return hosts
 
 

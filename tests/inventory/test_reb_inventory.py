@@ -7,6 +7,7 @@ cannot interfere: a filter source adds its hosts to its own group through `group
 import base64
 import os
 import hashlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -143,6 +144,9 @@ def test_market_filters(world, tmp_path):
         f_seller=dict(seller="0x" + s2[2:].upper()),
         f_withdrawn=dict(state="withdrawn"),
         f_reserved=dict(state="reserved", region="SEOUL-KETI"),
+        f_node_disk_arch=dict(node_id="busan-1", min_storage_gib=10, architecture="amd64"),
+        f_disk=dict(min_storage_gib=11),
+        f_offer=dict(offer_id=2),
     )
     sources = [write_source(tmp_path, "%s.reb.yml" % name, dict(chain(world), groups={name: "true"}, **f))
                for name, f in filters.items()]
@@ -156,6 +160,32 @@ def test_market_filters(world, tmp_path):
     assert hosts_of(data, "f_seller") == {O3, O10}
     assert hosts_of(data, "f_withdrawn") == {"offer_4_withdrawn-node"}
     assert hosts_of(data, "f_reserved") == {"offer_1_seoul-keti", "offer_6_seoul-keti"}
+    assert hosts_of(data, "f_node_disk_arch") == {O10}
+    assert hosts_of(data, "f_disk") == set()
+    assert hosts_of(data, "f_offer") == {O2}
+
+
+def test_market_filters_are_reb_markets_and_options_the_doc_fragments(monkeypatch):
+    """The market view filters with reb_market's OFFER_FILTERS (but hours, which needs the chain's clock), each
+    documented as the fragment documents it for reb_offer_info; the chain options come from the modules' fragment
+    plus the environment variables an inventory source reads them from."""
+    monkeypatch.syspath_prepend(str(ROOT / "collections"))
+    from ansible_collections.decenter.fog.plugins.inventory import reb
+    from ansible_collections.decenter.fog.plugins.module_utils.reb_market import OFFER_FILTERS
+
+    assert set(reb.MARKET_FILTERS) == set(OFFER_FILTERS) - {"hours"}
+    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-doc"), "-t", "inventory", "--json", "decenter.fog.reb"],
+                          env=clean_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    options = json.loads(proc.stdout)["decenter.fog.reb"]["doc"]["options"]
+    for name in reb.MARKET_FILTERS:
+        spec = OFFER_FILTERS[name]
+        documented = dict((k, options[name].get(k)) for k in ("type", "elements", "choices", "default"))
+        assert documented == dict((k, spec.get(k)) for k in ("type", "elements", "choices", "default")), name
+    for name, env in (("rpc_url", "DECENTER_REB_RPC_URL"), ("chain_id", "DECENTER_REB_CHAIN_ID"),
+                      ("contract_address", "DECENTER_REB_CONTRACT"), ("private_key", "DECENTER_REB_PRIVATE_KEY")):
+        assert options[name]["env"] == [{"name": env}], name
+    assert options["rpc_url"]["default"] == "http://127.0.0.1:8545" and options["timeout"]["type"] == "float"
 
 
 def test_trusted_sellers_by_address_with_names_next_to_them(world, tmp_path, reb_index_dir):

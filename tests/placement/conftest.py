@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Import the collection as Ansible does: ansible_collections.decenter.fog...
 sys.path.insert(0, str(ROOT / "collections"))
 
-from ansible_collections.decenter.fog.plugins.module_utils.fog_placement_core import host_from_hostvars  # noqa: E402
+from ansible_collections.decenter.fog.plugins.module_utils.fog_host_model import host_from_hostvars  # noqa: E402
 
 APP_FILE = ROOT / "apps" / "simple_ocr" / "app.yml"
 LAB = ROOT / "inventories" / "lab"

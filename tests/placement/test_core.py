@@ -4,8 +4,9 @@ import random
 
 import pytest
 
+from ansible_collections.decenter.fog.plugins.module_utils.fog_host_model import host_from_hostvars, offer_hostvars
 from ansible_collections.decenter.fog.plugins.module_utils.fog_placement_core import (
-    PlacementError, first_offer_filters, hosts_from_offers, place, place_with_rented, validate_app)
+    PlacementError, first_offer_filters, place, validate_app)
 
 CAMKOR1_FILTERS = {"device": "camkor1", "region": "SEOUL-KETI", "min_cpu_millicores": 600, "min_memory_mib": 512,
                    "min_storage_gib": 1}
@@ -53,28 +54,41 @@ def test_provider_a_alone_cannot_place_processor_camkor1(app, provider_a):
 
 
 def test_a_rented_seoul_keti_node_takes_processor_camkor1(app, provider_a, hosts):
-    result = place_with_rented(app, provider_a, [hosts["seoul-keti"]], LINKS)
+    result = place(app, provider_a + [hosts["seoul-keti"]], LINKS)
     assert result["feasible"] is True and result["unmet"] == [] and first_offer_filters(result) == {}
     assert result["placement"]["processor-camkor1"] == {"host": "seoul-keti", "region": "SEOUL-KETI",
                                                          "provider": "provider_b", "tier": 1}
     assert result["placement"]["processor-cam1"]["host"] == "povo"
     assert result["placement"]["repository"]["host"] == "cloud"
-    assert result["rented"] == ["processor-camkor1"]
-    # Same answer as a plain placement on all the hosts.
-    plain = place(app, provider_a + [hosts["seoul-keti"]], LINKS)
-    assert plain["placement"] == result["placement"]
 
 
-def test_a_rented_node_given_as_the_reb_offer_it_came_from(app, provider_a):
-    offer = {"id": 1, "seller": "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", "node_id": "seoul-keti",
-             "region": "SEOUL-KETI", "tier": 1, "location": "37.5665,126.9780", "cpu_millicores": 2000,
-             "memory_mib": 2048, "storage_gib": 10, "architecture": "amd64",
-             "devices": [{"id": "camkor1", "kind": "camera"}], "price_per_hour": 10 ** 15}
-    assert hosts_from_offers([offer], provider="provider_b")[0]["devices"] == [{"id": "camkor1", "kind": "camera"}]
-    result = place_with_rented(app, provider_a, [offer], LINKS)
+OFFER = {"id": 1, "seller": "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", "node_id": "seoul-keti",
+         "region": "SEOUL-KETI", "tier": 1, "location": "37.5665,126.9780", "cpu_millicores": 2000,
+         "memory_mib": 2048, "storage_gib": 10, "architecture": "amd64",
+         "devices": [{"id": "camkor1", "kind": "camera"}], "price_per_hour": 10 ** 15}
+
+
+@pytest.mark.parametrize("hostvars", [
+    {"reb_offer": OFFER},                                # the offer alone
+    dict(offer_hostvars(OFFER), reb_offer=OFFER),         # what the reb inventory's buyer view sets
+], ids=["offer", "buyer-view"])
+def test_a_rented_node_is_the_host_its_reb_offer_describes(app, provider_a, hostvars):
+    host = host_from_hostvars("seoul-keti", hostvars)
+    assert host["devices"] in ([{"id": "camkor1", "kind": "camera"}], ["camkor1:camera"])
+    result = place(app, provider_a + [host], LINKS)
     assert result["feasible"]
     assert result["placement"]["processor-camkor1"]["host"] == "seoul-keti"
-    assert result["placement"]["processor-camkor1"]["provider"] == offer["seller"]
+    # no fog_provider from the buyer's group_vars: the node's provider is its seller
+    assert result["placement"]["processor-camkor1"]["provider"] == OFFER["seller"]
+    named = host_from_hostvars("seoul-keti", dict(hostvars, fog_provider="provider_b"))
+    assert place(app, provider_a + [named], LINKS)["placement"]["processor-camkor1"]["provider"] == "provider_b"
+
+
+def test_a_rented_node_whose_offer_has_no_location_is_placed(app, provider_a):
+    offer = dict(OFFER, location="")  # a seller may leave it out: "" on the chain
+    host = host_from_hostvars("seoul-keti", dict(offer_hostvars(offer), reb_offer=offer))
+    assert "location" not in host
+    assert place(app, provider_a + [host], LINKS)["feasible"]
 
 
 def test_the_cloud_tier_prefers_the_buyers_roomier_cloud_and_latency_keeps_the_webserver_near(app, hosts):
@@ -407,8 +421,8 @@ def test_numbers_written_as_strings_are_accepted(app, provider_a):
 
 
 def test_rented_nodes_are_checked_like_hosts(app, provider_a):
+    offer = {"node_id": "seoul-keti", "tier": 1, "cpu_millicores": 2000, "memory_mib": 2048}
     with pytest.raises(PlacementError, match=r"^host seoul-keti needs a region \(a non-empty string\), got None\.$"):
-        place_with_rented(app, provider_a, [{"node_id": "seoul-keti", "tier": 1, "cpu_millicores": 2000,
-                                             "memory_mib": 2048}])
+        place(app, provider_a + [host_from_hostvars("seoul-keti", {"reb_offer": offer})])
     with pytest.raises(PlacementError, match=r"^host povo is given twice"):
-        place_with_rented(app, provider_a, [provider_a[1]])
+        place(app, provider_a + [provider_a[1]])

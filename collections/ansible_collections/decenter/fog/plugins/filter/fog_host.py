@@ -11,6 +11,8 @@ description:
   - Maps the host variables C(inventory_hostname), C(fog_region), C(fog_tier), C(fog_provider),
     C(fog_cpu_millicores), C(fog_memory_mib), C(fog_storage_gib), C(fog_devices) and C(fog_location)
     to the O(decenter.fog.fog_placement#module:hosts) entry of that host.
+  - For a node rented through the REB (C(reb_offer) set by the P(decenter.fog.reb#inventory) inventory), what
+    those variables leave out comes from its offer; its provider is then its seller's address.
 version_added: 0.1.0
 author: decenter-fog contributors (@decenter-fog)
 positional: _input
@@ -35,19 +37,16 @@ _value:
 '''
 
 from ansible.errors import AnsibleFilterError
-
-FIELDS = ("region", "tier", "provider", "cpu_millicores", "memory_mib", "storage_gib", "devices", "location")
-REQUIRED = ("region", "tier", "cpu_millicores", "memory_mib")
+from ansible_collections.decenter.fog.plugins.module_utils.fog_host_model import REQUIRED_FIELDS, host_from_hostvars
 
 
 def fog_host(hostvars):
     name = hostvars.get("inventory_hostname")
-    missing = [f for f in REQUIRED if hostvars.get("fog_" + f) is None]
+    host = host_from_hostvars(name, hostvars)
+    missing = [f for f in REQUIRED_FIELDS if host.get(f) is None]
     if missing:
         raise AnsibleFilterError("fog_host: host %s lacks %s; set them in its host_vars."
                                  % (name, ", ".join("fog_" + f for f in missing)))
-    host = dict(name=name)
-    host.update((f, hostvars["fog_" + f]) for f in FIELDS if hostvars.get("fog_" + f) is not None)
     return host
 
 

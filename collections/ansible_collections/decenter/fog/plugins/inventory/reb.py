@@ -31,24 +31,15 @@ options:
     required: true
     type: str
     choices: [decenter.fog.reb]
+  # The chain options are the REB modules' (doc fragment decenter.fog.reb); here only where an
+  # inventory source reads them from, and what differs for a reader.
   rpc_url:
-    description:
-      - URL of the Ethereum JSON-RPC endpoint (anvil in the lab, a consortium node or testnet in production).
-    type: str
-    default: http://127.0.0.1:8545
     env:
       - name: DECENTER_REB_RPC_URL
   chain_id:
-    description:
-      - Chain id the endpoint must serve; parsing fails if it serves another chain. If not set any chain is accepted.
-    type: int
     env:
       - name: DECENTER_REB_CHAIN_ID
   contract_address:
-    description:
-      - Address of the deployed Resource Exchange Broker. The code found there is verified against the REB
-        this collection ships before anything is read.
-    type: str
     env:
       - name: DECENTER_REB_CONTRACT
   private_key:
@@ -56,17 +47,13 @@ options:
       - Wallet private key (hex) of the buyer account; required for O(view=buyer), whose hosts are the
         reservations of this account. Only its address is used; the key signs nothing here.
       - Keep it in Ansible Vault or the environment. It is never displayed, cached or written anywhere.
-    type: str
+      - If not set, the environment variable E(DECENTER_REB_PRIVATE_KEY) is used.
     env:
       - name: DECENTER_REB_PRIVATE_KEY
   confirmations:
     description: Accepted for symmetry with the REB modules; the inventory only reads and sends no transaction.
-    type: int
-    default: 0
   timeout:
     description: Seconds to wait for the endpoint to answer each request.
-    type: float
-    default: 30
   buyer:
     description:
       - Buyer view; address of the buyer whose rented nodes to list. Reading is public, so no key is needed
@@ -74,49 +61,18 @@ options:
     type: str
   view:
     description:
-      - V(market) lists the offers of the market that pass the filters below.
+      - V(market) lists the offers of the market that pass the offer filters (O(offer_id), O(node_id), O(region),
+        O(device), O(device_kind), O(min_cpu_millicores), O(min_memory_mib), O(min_storage_gib), O(architecture),
+        O(max_price_per_hour), O(seller), O(sellers), O(state)), those of M(decenter.fog.reb_offer_info) but
+        C(hours); the buyer view ignores them.
       - V(buyer) lists the nodes rented by O(buyer) (or the account of O(private_key)), that is its accepted reservations.
     type: str
     choices: [market, buyer]
     default: market
-  region:
-    description: Market view; only offers in this FogAtlas region.
-    type: str
-  device:
-    description: Market view; only offers whose node has the device with this id, e.g. C(camkor1).
-    type: str
-  device_kind:
-    description: Market view; only offers whose node has a device of this kind, e.g. C(camera).
-    type: str
-  min_cpu_millicores:
-    description: Market view; at least this much CPU.
-    type: int
-  min_memory_mib:
-    description: Market view; at least this much memory.
-    type: int
-  max_price_per_hour:
-    description: Market view; at most this price per hour in wei.
-    type: int
-  seller:
-    description: Market view; only offers of this seller address (case does not matter).
-    type: str
-  sellers:
-    description:
-      - Market view; only offers of these seller addresses, the sellers the buyer trusts. Provider names are not
-        unique (anyone may register "Provider B"); addresses are.
-    type: list
-    elements: str
-  state:
-    description: Market view; offer state to list, V(any) lists all.
-    type: str
-    choices: [open, reserved, withdrawn, any]
-    default: open
   ansible_user:
     description: Buyer view; the C(ansible_user) of the rented hosts (the account the seller granted your key to).
     type: str
     default: root
-requirements:
-  - web3 >= 7 (on the controller)
 notes:
   - Market hosts describe offers and have no address to connect to; use them to choose, then reserve with
     M(decenter.fog.reb_reservation) and read the rented nodes with O(view=buyer).
@@ -132,6 +88,8 @@ notes:
   - With O(cache) enabled the cached data also records a digest of the endpoint, chain id, contract, view and
     buyer address; when any of them changes (for example through the environment) the chain is read again.
 extends_documentation_fragment:
+  - decenter.fog.reb
+  - decenter.fog.reb.offer_filters
   - constructed
   - inventory_cache
 '''
@@ -171,14 +129,16 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 from ansible.utils.vars import load_extra_vars
 
+from ansible_collections.decenter.fog.plugins.module_utils.fog_host_model import offer_hostvars
 from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
-from ansible_collections.decenter.fog.plugins.module_utils.reb_market import check_sellers, offer_matches
+from ansible_collections.decenter.fog.plugins.module_utils.reb_market import OFFER_FILTERS, check_sellers, offer_matches
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CHAIN_OPTION_NAMES
 
 # reb_client itself is imported only when the chain is read: web3 takes seconds to import, which a
 # cache hit does not need.
-MARKET_FILTERS = ("region", "device", "device_kind", "min_cpu_millicores", "min_memory_mib",
-                  "max_price_per_hour", "seller", "sellers", "state")
+# reb_market's offer filters, but hours: whether an offer can be booked for some hours depends on the time of
+# the run, which a cached market view does not know (reb_offer_info asks the chain).
+MARKET_FILTERS = tuple(name for name in OFFER_FILTERS if name != "hours")
 _BAD_HOST_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 CACHE_FORMAT = 2  # 2: REB v2 offers (terms_hash, seller_name)
 # Extra variables that name the chain a run acts on, and the options they override.
@@ -344,15 +304,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 reb_offer=offer,
                 reb_host_key_fingerprint=reservation["host_key_fingerprint"],
                 reb_region=offer["region"],
-                # The node as a FogAtlas host of the buyer, for placement and deployment.
-                fog_region=offer["region"],
-                fog_tier=offer["tier"],
-                fog_location=offer["location"],
-                fog_cpu_millicores=offer["cpu_millicores"],
-                fog_memory_mib=offer["memory_mib"],
-                fog_storage_gib=offer["storage_gib"],
-                fog_devices=["%s:%s" % (d["id"], d["kind"]) for d in offer["devices"]],
             )
+            hostvars.update(offer_hostvars(offer))  # the node as a FogAtlas host of the buyer (fog_host_model)
             if endpoint[1] is not None:
                 hostvars["ansible_port"] = endpoint[1]
             self._add(host, ["reb_rented", "region_" + offer["region"]], hostvars,

@@ -12,7 +12,8 @@ regions.
 
 ``place(app, hosts, links)`` places the microservices greedily, most constrained first, and says
 for every microservice it cannot place why, in a sentence, with the REB ``offer_filters`` that find
-a node that would meet it. ``place_with_rented`` reruns it with the buyer's rented nodes added.
+a node that would meet it; with the buyer's rented nodes among the hosts it places there too. Host dicts come
+from the host model (fog_host_model: an inventory host's fog_* variables, or a rented node's REB offer).
 The result depends only on its input, never on input order of hosts or links.
 """
 from __future__ import absolute_import, division, print_function
@@ -20,6 +21,8 @@ __metaclass__ = type
 
 import math
 import numbers
+
+from ansible_collections.decenter.fog.plugins.module_utils.fog_host_model import parse_device
 
 
 class PlacementError(ValueError):
@@ -262,18 +265,13 @@ def _microservice(raw, name, where, endpoints):
 # ---------------------------------------------------------------------------------------------------------------
 # Hosts and links
 
-def parse_device(value, where):
-    """`camkor1:camera`, `camkor1` or {id, kind} -> {id, kind}."""
-    if isinstance(value, dict):
-        dev_id, kind = value.get("id"), value.get("kind")
-    elif isinstance(value, str):
-        dev_id, _sep, kind = value.partition(":")
-    else:
-        dev_id, kind = None, None
-    if not isinstance(dev_id, str) or not dev_id.strip() or (kind is not None and not isinstance(kind, str)):
+def _device(value, where):
+    """`camkor1:camera`, `camkor1` or {id, kind} -> {id, kind} (fog_host_model.parse_device), or a PlacementError."""
+    device = parse_device(value)
+    if device is None:
         raise PlacementError("%s: device %s is not understood; write it as id:kind (e.g. camkor1:camera) or "
                              "{id: camkor1, kind: camera}." % (where, _short(value)))
-    return dict(id=dev_id.strip(), kind=(kind or "").strip() or None)
+    return device
 
 
 def validate_hosts(hosts):
@@ -310,7 +308,7 @@ def validate_hosts(hosts):
         if not isinstance(devices, (list, tuple)):
             raise PlacementError("host %s: devices must be a list such as [\"cam1:camera\"], got %s."
                                  % (name, _short(devices)))
-        host["devices"] = sorted((parse_device(d, where) for d in devices), key=lambda d: d["id"])
+        host["devices"] = sorted((_device(d, where) for d in devices), key=lambda d: d["id"])
         result[name] = host
     return [result[k] for k in sorted(result)]
 
@@ -344,34 +342,6 @@ def validate_links(links):
     return result
 
 
-def host_from_hostvars(name, hostvars):
-    """A host dict from an inventory host's fog_* variables (an inventory's host_vars, the reb buyer view)."""
-    offer = hostvars.get("reb_offer") or {}
-    return dict(name=name,
-                region=hostvars.get("fog_region", offer.get("region")),
-                tier=hostvars.get("fog_tier", offer.get("tier")),
-                provider=hostvars.get("fog_provider", offer.get("seller")),
-                location=hostvars.get("fog_location", offer.get("location")),
-                cpu_millicores=hostvars.get("fog_cpu_millicores", offer.get("cpu_millicores")),
-                memory_mib=hostvars.get("fog_memory_mib", offer.get("memory_mib")),
-                storage_gib=hostvars.get("fog_storage_gib", offer.get("storage_gib")),
-                devices=hostvars.get("fog_devices", offer.get("devices")) or [])
-
-
-def hosts_from_offers(offers, provider=None):
-    """Host dicts from REB offers (reb_offer_info `offers`, or `reb_offer` of the reb buyer inventory)."""
-    if not isinstance(offers, (list, tuple)):
-        raise PlacementError("offers must be a list of REB offers, got %s." % type(offers).__name__)
-    for i, o in enumerate(offers):
-        _mapping(o, "offers[%d]" % i)
-    # Missing fields come through as None: validate_hosts then names the offer's node and the field.
-    return [dict(name=o.get("node_id"), region=o.get("region"), tier=o.get("tier"),
-                 provider=provider or o.get("seller"), location=o.get("location") or None,
-                 cpu_millicores=o.get("cpu_millicores"), memory_mib=o.get("memory_mib"),
-                 storage_gib=o.get("storage_gib"), architecture=o.get("architecture") or None,
-                 devices=o.get("devices") or []) for o in offers]
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Placement
 
@@ -391,21 +361,6 @@ def place(app, hosts, links=None):
     hosts = validate_hosts(hosts)
     links = validate_links(links)
     return _Placer(app, hosts, links).run()
-
-
-def place_with_rented(app, hosts, rented, links=None):
-    """`place` on the buyer's own hosts plus its rented ones (host dicts, or REB offers with a node_id).
-
-    The same placement as `place(app, hosts + rented)`; `rented` lists the microservices now on rented hosts.
-    """
-    if not isinstance(hosts or [], (list, tuple)) or not isinstance(rented or [], (list, tuple)):
-        raise PlacementError("hosts and rented must be lists of hosts.")
-    extra = [hosts_from_offers([h])[0] if isinstance(h, dict) and "node_id" in h else h for h in (rented or [])]
-    result = place(app, list(hosts or []) + extra, links)
-    extra = validate_hosts(extra)
-    rented_names = set(h["name"] for h in extra)
-    result["rented"] = sorted(ms for ms, where in result["placement"].items() if where["host"] in rented_names)
-    return result
 
 
 def first_offer_filters(result):

@@ -67,6 +67,7 @@ class RebClient(object):
         self.contract = None
         self._errors = _error_table(self.abi) if WEB3_IMPORT_ERROR is None else {}
         self._accept_window = None
+        self._events = {}
         self.sender = TxSender(self.w3, self.account, self.chain_id, self.rpc_url, self.timeout, self.confirmations,
                                self.explain) if self.account else None
         if need_contract:
@@ -124,7 +125,13 @@ class RebClient(object):
 
     @property
     def address(self):
+        """Our wallet's address (None without a key)."""
         return self.account.address if self.account else None
+
+    @property
+    def contract_address(self):
+        """The REB's checksummed address (None for a client opened without one, to deploy)."""
+        return self.contract.address if self.contract is not None else None
 
     # ------------------------------------------------------------------------- reads
 
@@ -222,6 +229,38 @@ class RebClient(object):
     def now(self):
         return self.w3.eth.get_block("latest")["timestamp"]
 
+    def block_number(self):
+        """The number of the chain's latest block."""
+        return self.w3.eth.block_number
+
+    def block_hash(self, number):
+        """0x-prefixed hash of block `number` (which must exist: see block_number)."""
+        return "0x" + bytes(self.w3.eth.get_block(number)["hash"]).hex()
+
+    def events(self, first, last, names):
+        """The REB's events called `names` in blocks first..last, decoded by web3 (args, event, blockNumber,
+        logIndex, blockHash, transactionHash), oldest first: one eth_getLogs call."""
+        kinds = self._event_kinds(tuple(names))
+        logs = self.w3.eth.get_logs({"address": self.contract.address, "fromBlock": first, "toBlock": last,
+                                     "topics": [list(kinds)]})
+        return [kinds[_hex(log["topics"][0])].process_log(log)
+                for log in sorted(logs, key=lambda entry: (entry["blockNumber"], entry["logIndex"]))]
+
+    def event_args(self, receipt, name):
+        """The arguments of the first `name` event in a transaction's receipt (the ids a transaction created)."""
+        found = getattr(self.contract.events, name)().process_receipt(receipt)
+        if found:
+            return dict(found[0]["args"])
+        raise RebError("transaction %s emitted no %s event: the REB at %s did not do what was asked."
+                       % (tx_hash(receipt), name, self.contract.address))
+
+    def _event_kinds(self, names):
+        """topic0 -> web3 event decoder for these event names (built once per set of names)."""
+        if names not in self._events:
+            self._events[names] = dict((getattr(self.contract.events, n).topic, getattr(self.contract.events, n)())
+                                       for n in names)
+        return self._events[names]
+
     def nonce(self, account=None):
         """The next nonce of `account` (ours by default), counting its pending transactions."""
         return self.w3.eth.get_transaction_count(account or self.address, "pending")
@@ -284,6 +323,13 @@ def tx_hash(receipt):
 
 
 _CHECKSUMS = {}
+
+
+def _hex(value):
+    """A topic or hash as 0x + lowercase hex, whatever web3 handed over (HexBytes or str)."""
+    if isinstance(value, str):
+        return value.lower() if value.startswith("0x") else "0x" + value.lower()
+    return "0x" + bytes(value).hex()
 
 
 def _checksum(address):

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import struct
 
-
+from ansible_collections.decenter.fog.plugins.module_utils.fog_host_model import device_text, parse_device
 from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import (  # noqa: F401 (the states are codec's too)
     OFFER_STATES, RESERVATION_STATES, RebError)
 ACTIVE_RESERVATION_STATES = ("requested", "accepted")
@@ -78,18 +78,18 @@ def check_length(name, value):
 
 
 def device_string(device):
-    """'camkor1:camera' from a string or a {'id':..., 'kind':...} mapping."""
-    if isinstance(device, dict):
-        device = "%s:%s" % (device.get("id", ""), device.get("kind", ""))
-    device = str(device).strip()
-    ident, dummy, kind = device.partition(":")
-    if not ident or not kind or "," in device:
-        raise RebError("device %r is not of the form '<id>:<kind>' (for example 'camkor1:camera')." % device)
-    return device
+    """'camkor1:camera' from a string or a {'id':..., 'kind':...} mapping (fog_host_model.parse_device); the REB
+    lists devices with a kind, separated by commas."""
+    parsed = parse_device(device)
+    if parsed is None or not parsed["kind"] or "," in device_text(parsed):
+        shown = device_text(parsed) if parsed else str(device).strip()
+        raise RebError("device %r is not of the form '<id>:<kind>' (for example 'camkor1:camera')." % shown)
+    return device_text(parsed)
 
 
 def parse_devices(text):
-    return [dict(zip(("id", "kind"), d.split(":", 1))) for d in text.split(",") if d]
+    """The devices of an offer's comma-separated list; an entry that names no device (no id) is left out."""
+    return [d for d in (parse_device(entry) for entry in text.split(",") if entry) if d is not None]
 
 
 def location_string(location):

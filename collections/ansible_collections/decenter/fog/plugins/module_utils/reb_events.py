@@ -19,28 +19,24 @@ BLOCK_DONE = 2 ** 31
 
 
 class EventReader(object):
-    """Reads reservation events of block ranges; one get_logs call per range, parties cached (they never change)."""
+    """Reads reservation events of block ranges through the client; parties cached (they never change)."""
 
     def __init__(self, client, seller=None, buyer=None, events=RESERVATION_EVENTS):
         self.client = client
         self.seller = seller.lower() if seller else None
         self.buyer = buyer.lower() if buyer else None
-        self._events = dict((getattr(client.contract.events, name).topic, getattr(client.contract.events, name)())
-                            for name in events)
+        self.events = tuple(events)
         self._offers = {}        # offer id -> (seller, node id)
         self._reservations = {}  # reservation id -> (offer id, buyer)
 
     def head(self, confirmations):
         """The newest block with at least `confirmations` blocks on top of it."""
-        return self.client.w3.eth.block_number - confirmations
+        return self.client.block_number() - confirmations
 
     def read(self, first, last):
         """The events of blocks first..last for our seller/buyer, oldest first."""
-        logs = self.client.w3.eth.get_logs({"address": self.client.contract.address, "fromBlock": first,
-                                            "toBlock": last, "topics": [list(self._events)]})
         found = []
-        for log in sorted(logs, key=lambda entry: (entry["blockNumber"], entry["logIndex"])):
-            decoded = self._events[_hex(log["topics"][0])].process_log(log)
+        for decoded in self.client.events(first, last, self.events):
             event = self._describe(decoded)
             if (self.seller is None or event["seller"].lower() == self.seller) and \
                     (self.buyer is None or event["buyer"].lower() == self.buyer):

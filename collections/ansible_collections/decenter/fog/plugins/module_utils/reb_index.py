@@ -49,7 +49,7 @@ def index_dir():
 
 def market_index(client):
     """The index of the client's REB, brought up to the latest block (one per file and process)."""
-    path = os.path.join(index_dir(), "%d-%s.json" % (client.chain_id, client.contract.address.lower()))
+    path = os.path.join(index_dir(), "%d-%s.json" % (client.chain_id, client.contract_address.lower()))
     index = _OPEN.get(path)
     if index is None or index.client is not client:
         index = _OPEN[path] = MarketIndex(client, path)
@@ -179,7 +179,7 @@ class MarketIndex(object):
         if self.deployed_at is None:
             self.deployed_at = self._deployment_block(number)
         first = max(self.block + 1, self.deployed_at)
-        logs, self.span = get_logs_paged(self.client.rpc, self.client.contract.address, first, number, self.span)
+        logs, self.span = get_logs_paged(self.client.rpc, self.client.contract_address, first, number, self.span)
         changed = set()
         for log in logs:
             changed.add(self._apply(log))
@@ -212,7 +212,7 @@ class MarketIndex(object):
 
         A node without the old state (not an archive node) cannot answer for old blocks: then the logs are
         read from the genesis block, which costs more eth_getLogs pages but gives the same index."""
-        address = self.client.contract.address
+        address = self.client.contract_address
         low, high = 0, latest
         try:
             while low < high:

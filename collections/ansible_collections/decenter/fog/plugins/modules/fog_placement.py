@@ -127,13 +127,8 @@ EXAMPLES = r'''
       - {source: CLOUD, destination: SEOUL-KETI, latency_ms: 250}
   register: fog_plan
   vars:
-    # One host dict per inventory host of the buyer, from its fog_* host variables.
-    fog_own_hosts: >-
-      {% set ns = namespace(hosts=[]) %}{% for h in groups['provider_a'] | sort %}{% set ns.hosts = ns.hosts + [{
-      'name': h, 'region': hostvars[h].fog_region, 'tier': hostvars[h].fog_tier,
-      'provider': hostvars[h].fog_provider, 'cpu_millicores': hostvars[h].fog_cpu_millicores,
-      'memory_mib': hostvars[h].fog_memory_mib, 'storage_gib': hostvars[h].fog_storage_gib,
-      'devices': hostvars[h].fog_devices}] %}{% endfor %}{{ ns.hosts }}
+    # One host dict per inventory host of the buyer, from its fog_* host variables (the fog_host filter).
+    fog_own_hosts: "{{ groups['provider_a'] | map('extract', hostvars) | map('decenter.fog.fog_host') }}"
 
 - name: The same with the hosts written out and the descriptor read on the controller
   decenter.fog.fog_placement:
@@ -156,7 +151,8 @@ EXAMPLES = r'''
 - name: After renting, everything must fit (fails with the reasons otherwise)
   decenter.fog.fog_placement:
     app_file: apps/simple_ocr/app.yml
-    hosts: "{{ fog_own_hosts + fog_rented_hosts }}"
+    # the rented nodes (group reb_rented of the decenter.fog.reb inventory, buyer view) are hosts like the others
+    hosts: "{{ (groups['provider_a'] + groups['reb_rented']) | map('extract', hostvars) | map('decenter.fog.fog_host') }}"
     require_feasible: true
   delegate_to: localhost
   register: fog_plan

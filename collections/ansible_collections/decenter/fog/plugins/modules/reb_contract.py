@@ -28,6 +28,7 @@ options:
     default: 3600
 extends_documentation_fragment:
   - decenter.fog.reb
+  - decenter.fog.reb.action
   - decenter.fog.reb.attributes
 '''
 
@@ -75,15 +76,15 @@ def run(params, check_mode):
     if not MIN_ACCEPT_WINDOW <= window <= MAX_ACCEPT_WINDOW:
         raise RebError("accept_window=%d is out of bounds: give %d to %d seconds (one minute to 30 days), the time a "
                        "seller has to answer a request." % (window, MIN_ACCEPT_WINDOW, MAX_ACCEPT_WINDOW))
-    client = get_client(params, need_contract=False)
     address = params["contract_address"]
+    # with an address the client checks that the REB is there (and fails clearly unless it is)
+    client = get_client(params, need_contract=bool(address))
     if address:
-        client.contract = client._contract(address)  # fails clearly unless the REB is there
         window = client.call("acceptWindow")
         if window != params["accept_window"]:
             raise RebError("the REB at %s was deployed with accept_window=%d, not %d: keep the deployed value or "
                            "deploy a new REB without contract_address." % (address, window, params["accept_window"]))
-        return dict(changed=False, contract_address=client.contract.address, accept_window=window,
+        return dict(changed=False, contract_address=client.contract_address, accept_window=window,
                     chain_id=client.chain_id)
     before, after = {"contract_address": None}, {"contract_address": "(new)", "accept_window": params["accept_window"]}
     client.check_chain()  # a chain that cannot run the REB is refused before anything is spent

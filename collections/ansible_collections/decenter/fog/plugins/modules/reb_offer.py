@@ -82,6 +82,7 @@ options:
     default: 1099511627775
 extends_documentation_fragment:
   - decenter.fog.reb
+  - decenter.fog.reb.action
   - decenter.fog.reb.attributes
 '''
 
@@ -150,8 +151,7 @@ def run(params, check_mode):
         result = dict(changed=True, diff=dict(before={}, after=_spec_view(spec)), offer={})
         receipt = client.transact("publishOffer", spec, check_mode=check_mode)
         if receipt:
-            event = client.contract.events.OfferPublished().process_receipt(receipt)[0]
-            result["offer"] = client.offer(event["args"]["offerId"])
+            result["offer"] = client.offer(client.event_args(receipt, "OfferPublished")["offerId"])
             result["transaction_hash"] = tx_hash(receipt)
         return result
     changed_fields, wanted = offer_differences(current, spec)

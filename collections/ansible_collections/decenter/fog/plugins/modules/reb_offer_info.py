@@ -20,50 +20,6 @@ description:
 version_added: 0.1.0
 author: decenter-fog contributors (@decenter-fog)
 options:
-  offer_id:
-    description: Only this offer.
-    type: int
-  node_id:
-    description: Only offers of this node id.
-    type: str
-  region:
-    description: Only offers in this FogAtlas region.
-    type: str
-  device:
-    description: Only offers whose node has the device with this id, e.g. C(camkor1).
-    type: str
-  device_kind:
-    description: Only offers whose node has a device of this kind, e.g. C(camera).
-    type: str
-  min_cpu_millicores:
-    description: At least this much CPU.
-    type: int
-  min_memory_mib:
-    description: At least this much memory.
-    type: int
-  min_storage_gib:
-    description: At least this much disk.
-    type: int
-  architecture:
-    description: Only this CPU architecture.
-    type: str
-  max_price_per_hour:
-    description: At most this price per hour in wei.
-    type: int
-  seller:
-    description: Only offers of this seller address.
-    type: str
-  sellers:
-    description:
-      - Only offers of these seller addresses (the sellers a buyer trusts). Anyone can register a provider
-        under any name and list a node of the same name cheaper; only the address tells sellers apart.
-    type: list
-    elements: str
-  state:
-    description: Offer state to list; C(any) lists all.
-    type: str
-    choices: [open, reserved, withdrawn, any]
-    default: open
   hours:
     description: Only offers that can be booked now for this many hours.
     type: int
@@ -76,6 +32,8 @@ options:
     default: 0
 extends_documentation_fragment:
   - decenter.fog.reb
+  - decenter.fog.reb.action
+  - decenter.fog.reb.offer_filters
   - decenter.fog.reb.info_attributes
 '''
 

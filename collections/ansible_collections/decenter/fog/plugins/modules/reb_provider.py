@@ -20,6 +20,7 @@ options:
     required: true
 extends_documentation_fragment:
   - decenter.fog.reb
+  - decenter.fog.reb.action
   - decenter.fog.reb.attributes
 '''
 

@@ -110,6 +110,7 @@ options:
     default: 3
 extends_documentation_fragment:
   - decenter.fog.reb
+  - decenter.fog.reb.action
   - decenter.fog.reb.attributes
 '''
 
@@ -271,8 +272,7 @@ def _request(client, params, check_mode):
         _check_terms(client, offer["id"], seen)  # changed while the transaction was on its way: say how
         raise
     if receipt:
-        event = client.contract.events.ReservationRequested().process_receipt(receipt)[0]
-        result["reservation"] = client.reservation(event["args"]["reservationId"])
+        result["reservation"] = client.reservation(client.event_args(receipt, "ReservationRequested")["reservationId"])
         result["transaction_hash"] = tx_hash(receipt)
     return result
 

@@ -36,6 +36,7 @@ options:
     default: []
 extends_documentation_fragment:
   - decenter.fog.reb
+  - decenter.fog.reb.action
   - decenter.fog.reb.info_attributes
 '''
 

@@ -15,6 +15,7 @@ version_added: 0.1.0
 author: decenter-fog contributors (@decenter-fog)
 extends_documentation_fragment:
   - decenter.fog.reb
+  - decenter.fog.reb.action
   - decenter.fog.reb.attributes
 '''
 

@@ -149,17 +149,17 @@ class RebEventSource(object):
                   "contract_address": self.s["contract_address"], "timeout": 10.0}
         client = get_client(params)
         reader = EventReader(client, seller=self.s.get("seller"), buyer=self.s.get("buyer"), events=self.s["events"])
-        cursor = Cursor(self.s.get("cursor_file"), client.chain_id, client.contract.address)
+        cursor = Cursor(self.s.get("cursor_file"), client.chain_id, client.contract_address)
         if cursor.stale:
             LOG.warning("cursor %s belongs to another chain or REB (%s): reading this one from its start",
                         self.s.get("cursor_file"), cursor.stale)
-        if not cursor.matches(lambda n: _block_hash(client, n) if n <= client.w3.eth.block_number else None):
+        if not cursor.matches(lambda n: client.block_hash(n) if n <= client.block_number() else None):
             LOG.warning("cursor %s points at block %d, which this chain does not have (it was rebuilt): reading "
                         "it from its start", self.s.get("cursor_file"), cursor.stale["block"])
         if cursor.position is None and self.s["start_block"] == "latest":
-            self.s["start_block"] = client.w3.eth.block_number + 1
+            self.s["start_block"] = client.block_number() + 1
         self.reader, self.cursor = reader, cursor
-        return {"type": "Started", "chain_id": client.chain_id, "contract": client.contract.address,
+        return {"type": "Started", "chain_id": client.chain_id, "contract": client.contract_address,
                 "next_block": cursor.next_block(self.s["start_block"]),
                 "seller": self.s.get("seller"), "buyer": self.s.get("buyer")}
 
@@ -171,7 +171,7 @@ class RebEventSource(object):
             return [], None, False
         last = min(head, first + self.s["batch_blocks"] - 1)
         events = [e for e in self.reader.read(first, last) if not self.cursor.seen(e)]
-        return events, (last, _block_hash(self.reader.client, last)), last < head
+        return events, (last, self.reader.client.block_hash(last)), last < head
 
     async def run(self, queue):
         delay = self.s["backoff_initial"]
@@ -183,6 +183,12 @@ class RebEventSource(object):
                              started["next_block"])
                     await queue.put({"reb": started})
                 events, done, more = await asyncio.to_thread(self._poll)
+                # said as soon as the chain answered, before its events are handed on (a log read after an
+                # event has the line)
+                if self.failures:
+                    LOG.warning("the chain at %s answers again after %d failed attempts", self.s["rpc_url"],
+                                self.failures)
+                self.failures, delay = 0, self.s["backoff_initial"]
                 for event in events:
                     await queue.put({"reb": event})
                     self.cursor.advance(event["block_number"], event["block_hash"], event["log_index"])
@@ -191,10 +197,6 @@ class RebEventSource(object):
                 tick = self._tick()
                 if tick:
                     await queue.put({"reb": tick})
-                if self.failures:
-                    LOG.warning("the chain at %s answers again after %d failed attempts", self.s["rpc_url"],
-                                self.failures)
-                self.failures, delay = 0, self.s["backoff_initial"]
                 if not more:
                     await asyncio.sleep(self.s["poll_interval"])
             except asyncio.CancelledError:
@@ -205,10 +207,6 @@ class RebEventSource(object):
                             self.s["rpc_url"], _short(e), self.failures, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.s["backoff_max"])
-
-
-def _block_hash(client, number):
-    return "0x" + bytes(client.w3.eth.get_block(number)["hash"]).hex()
 
 
 def _short(error):
