@@ -309,15 +309,22 @@ class CheckedViews:
         self.read = read
         self.sure = sure
 
-    def __call__(self, image: np.ndarray) -> OcrResult:
+    def __call__(self, image: np.ndarray, reads_before: int = 0) -> OcrResult:
+        """The read of a crop; `reads_before`: how many frames of the same line were read before this one.
+
+        A line's first frame: the scaled view, checked below `sure`. Its second frame: the crop as it
+        is, the other view, alone: the Processor stores a line once two frames read the same, so
+        those two agree only when both views read it so. A third frame: both views, always.
+        """
+        if reads_before == 1:
+            return self.read(image)
         first = self.read(self.scaled(image))
-        if first.confidence >= self.sure:
+        if first.confidence >= self.sure and reads_before == 0:
             return first
         second = self.read(image)
         kept = first if first.confidence >= second.confidence else second
-        if first.text != second.text:
-            kept = replace(kept, ambiguous=True)
-        return kept
+        # A character one view barely told from its runner-up is doubtful, however sure the other view was.
+        return replace(kept, ambiguous=first.text != second.text, margin=min(first.margin, second.margin))
 
     @classmethod
     def scaled(cls, image: np.ndarray) -> np.ndarray:
@@ -335,6 +342,7 @@ class LineReader:
         self.read_crop = CheckedViews(read, check_below)
         self.min_contrast = min_contrast
 
-    def __call__(self, image: np.ndarray) -> OcrResult:
+    def __call__(self, image: np.ndarray, reads_before: int = 0) -> OcrResult:
+        """`reads_before`: frames of the same line read before this one (see CheckedViews)."""
         crop = preprocess(image, self.min_contrast)
-        return NO_TEXT_FOUND if crop is None else self.read_crop(crop)
+        return NO_TEXT_FOUND if crop is None else self.read_crop(crop, reads_before)
