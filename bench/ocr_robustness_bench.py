@@ -160,8 +160,10 @@ def table(rows: list[dict], args: argparse.Namespace) -> str:
         f"{args.lines} lines per condition and source (seed {args.seed}), 640x480, noise σ {NOISE:g} redrawn per "
         "frame, each frame JPEG-encoded and decoded, read by the Processor's recognizer with its default settings. "
         "Read exactly: the first read of the line. Stored: the Processor's decision over up to three frames (two "
-        "agreeing reads; none if three differ), its confidence floor, and its refusal of ambiguous reads (the "
-        "crop's two views read different text, or a character barely beat its runner-up); a stored record that is not the line shown is a wrong record.",
+        "agreeing reads, the second frame read from the crop's other view and a third from both; none if three "
+        "differ), its confidence floor, and its refusal of ambiguous reads (the crop's two views read different "
+        "text, or a character barely beat its runner-up in either); a stored record that is not the line shown is "
+        "a wrong record.",
         "",
         "| condition | goal | `random` lines read exactly | `letters` lines (I, O, Q too) read exactly | "
         "stored right / wrong / nothing | median ms per read (wall / CPU) |",
