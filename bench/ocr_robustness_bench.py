@@ -5,7 +5,8 @@ Each line is drawn by the camera simulator's renderer (640x480, noise σ 8 redra
 one condition, JPEG-encoded, decoded and read the way the Processor reads it (its recognizer with
 its default settings: preprocess, CheckedViews(Tesseract) held to OCR_CHARSET's default). "Read exactly"
 counts the first read of each line. "Stored" follows the Processor's own decision: frames of the line
-are read until two reads agree (nothing if three differ), and the kept read is stored only when it
+are read until two reads agree (nothing if three differ; the second frame is read from the crop's other
+view, a third from both, as the Processor does), and the kept read is stored only when it
 reaches the confidence floor and neither agreeing read was ambiguous (its two views read different text,
 or a character of it led its runner-up by less than OCR_MIN_CHAR_MARGIN).
 Lines come from the `random` source (the camera bench's: codes without I, O, Q) and the `letters`
@@ -134,7 +135,7 @@ def run(job: tuple[str, str, list[int], int]) -> list[dict]:
         reads, pending, kept, walls, cpus = [], [], None, [], []
         for frame in frames:
             wall, cpu = time.perf_counter(), time.process_time()
-            result = read(frame)
+            result = read(frame, len(pending))  # a line's later frames: the crop's other view
             walls.append(time.perf_counter() - wall)
             cpus.append(time.process_time() - cpu)
             reads.append(result)
@@ -159,8 +160,10 @@ def table(rows: list[dict], args: argparse.Namespace) -> str:
         f"{args.lines} lines per condition and source (seed {args.seed}), 640x480, noise σ {NOISE:g} redrawn per "
         "frame, each frame JPEG-encoded and decoded, read by the Processor's recognizer with its default settings. "
         "Read exactly: the first read of the line. Stored: the Processor's decision over up to three frames (two "
-        "agreeing reads; none if three differ), its confidence floor, and its refusal of ambiguous reads (the "
-        "crop's two views read different text, or a character barely beat its runner-up); a stored record that is not the line shown is a wrong record.",
+        "agreeing reads, the second frame read from the crop's other view and a third from both; none if three "
+        "differ), its confidence floor, and its refusal of ambiguous reads (the crop's two views read different "
+        "text, or a character barely beat its runner-up in either); a stored record that is not the line shown is "
+        "a wrong record.",
         "",
         "| condition | goal | `random` lines read exactly | `letters` lines (I, O, Q too) read exactly | "
         "stored right / wrong / nothing | median ms per read (wall / CPU) |",

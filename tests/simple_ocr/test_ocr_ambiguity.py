@@ -7,7 +7,7 @@ import pytest
 from ocr_testkit import APP_DIR  # noqa: F401  (puts simple_ocr on the path)
 from simple_ocr.camera.render import DEFAULT_FONT, FrameRenderer
 from simple_ocr.common.config import ConfigError, Env
-from simple_ocr.processor.__main__ import MIN_CHAR_MARGIN, ProcessorConfig, recognizer
+from simple_ocr.processor.__main__ import MIN_CHAR_MARGIN, ProcessorConfig, recognizer, rereader
 from simple_ocr.processor.ocr import (
     DEFAULT_CHARSET, CheckedViews, LineReader, OcrResult, Tesseract, parse_charset, preprocess,
 )
@@ -163,3 +163,75 @@ def test_which_reads_are_checked_is_a_setting():
     assert result == OcrResult("OJ 5901 KOPER", 99.0, ambiguous=True) and len(seen) == 2  # a sure read checked too
     with pytest.raises(ConfigError, match=r"^OCR_CHECK_BELOW_CONFIDENCE='always' is not a number$"):
         ProcessorConfig.from_env(Env({"OCR_CHECK_BELOW_CONFIDENCE": "always"}))
+
+
+def views_of(scaled_text, normal_text):
+    """A read function for crops of one line: a sure `scaled_text` for the scaled view, `normal_text` for
+    the crop as it is (told apart by width: the
+    tests' crops are 300-420 pixels wide). It records which view each read was of."""
+    seen = []
+
+    def read(image):
+        scaled = image.shape[1] > 500
+        seen.append("scaled" if scaled else "as it is")
+        return OcrResult(scaled_text, 95.0) if scaled else OcrResult(normal_text, 94.0)
+
+    return read, seen
+
+
+def test_a_lines_later_frames_are_read_from_the_other_view():
+    crop = np.zeros((60, 300), np.uint8)
+    read, seen = views_of("PJ 9937 ULSAN", "PJ 9937 ULSAN")
+    views = CheckedViews(read)
+    assert views(crop) == OcrResult("PJ 9937 ULSAN", 95.0) and seen == ["scaled"]  # sure: not checked
+    assert views(crop, reads_before=1) == OcrResult("PJ 9937 ULSAN", 94.0) and seen[1:] == ["as it is"]
+    # A third frame: both views, however sure the first is; different text makes it ambiguous.
+    read, seen = views_of("P 9937 ULSAN", "PJ 9937 ULSAN")
+    assert CheckedViews(read)(crop, reads_before=2) == OcrResult("P 9937 ULSAN", 95.0, ambiguous=True)
+    assert seen == ["scaled", "as it is"]
+
+
+def test_a_sure_misread_of_one_view_is_not_stored_when_the_other_view_reads_otherwise():
+    # Tesseract read the scaled crop of a sans-serif `PJ 9937 ULSAN` as `P 9937 ULSAN` on every frame,
+    # 94 sure (bench/ocr_robustness_bench.py); the crop as it is read `PJ 9937 ULSAN`.
+    drawn = FrameRenderer(640, 480, DEFAULT_FONT, 40, 0.0, 3).render("PJ 9937 ULSAN")
+    frames = noisy_copies(drawn, 3, 3)
+    read, seen = views_of("P 9937 ULSAN", "PJ 9937 ULSAN")
+    reader = LineReader(read)
+    stored, stats = run_pipeline(frames, reader, reread=reader)
+    assert stored == [] and stats["texts_read"] == 0
+    assert stats["texts_ambiguous"] + stats["texts_unconfirmed"] == 1
+    assert seen == ["scaled", "as it is", "scaled", "as it is"]  # the third frame was read both ways
+    # Without the other view for later frames the same misread was confirmed and stored.
+    read, seen = views_of("P 9937 ULSAN", "PJ 9937 ULSAN")
+    stored, _ = run_pipeline(frames, LineReader(read))
+    assert [record.text for record in stored] == ["P 9937 ULSAN"] and seen == ["scaled", "scaled"]
+
+
+def test_a_line_both_views_read_alike_is_stored_after_two_reads():
+    drawn = FrameRenderer(640, 480, DEFAULT_FONT, 40, 0.0, 3).render("PJ 9937 ULSAN")
+    read, seen = views_of("PJ 9937 ULSAN", "PJ 9937 ULSAN")
+    reader = LineReader(read)
+    stored, stats = run_pipeline(noisy_copies(drawn, 3, 3), reader, reread=reader)
+    assert [record.text for record in stored] == ["PJ 9937 ULSAN"] and seen == ["scaled", "as it is"]
+    assert stats["ocr_calls"] == 2 and stats["frames_unchanged"] == 1
+
+
+def test_the_processor_reads_a_lines_later_frames_from_the_other_view():
+    reader = recognizer(ProcessorConfig.from_env(Env({})))
+    assert isinstance(reader, LineReader) and rereader(reader) is reader
+    naive = recognizer(ProcessorConfig.from_env(Env({"OCR_PREPROCESS": "false"})))
+    assert rereader(naive) is None  # the baseline reads whole frames: it has no other view
+
+
+def test_a_checked_read_keeps_the_weaker_margin_of_its_two_views():
+    # `WTX 9498 KOPER` in falling light: the scaled crop read `WIX` 90 sure (its `I` led `T` by 63), the crop
+    # as it is read `WIX` too, but only 70 sure, its `I` and `T` level (margin 0): doubtful, not stored.
+    read, _ = fake_reads(OcrResult("WIX 9498 KOPER", 90.0, margin=63.1), OcrResult("WIX 9498 KOPER", 69.7, margin=0.0))
+    result = CheckedViews(read)(np.zeros((60, 300), np.uint8))
+    assert result == OcrResult("WIX 9498 KOPER", 90.0, margin=0.0)
+    assert result.margin < MIN_CHAR_MARGIN
+    read, _ = fake_reads(OcrResult("WTX 9498 KOPER", 75.3, margin=9.0), OcrResult("WTX 9498 KOPER", 89.7, margin=60.8))
+    assert CheckedViews(read)(np.zeros((60, 300), np.uint8)).margin == 9.0  # whichever view was the weaker
+    read, _ = fake_reads(OcrResult("WTX 9498 KOPER", 95.0, margin=9.0))
+    assert CheckedViews(read)(np.zeros((60, 300), np.uint8)).margin == 9.0  # a sure read alone keeps its own

@@ -18,11 +18,11 @@ from simple_ocr.processor.stats import ProcessorStats
 from simple_ocr.processor.stream import LatestFrame
 
 
-def run_pipeline(images, recognize, min_confidence=MIN_CONFIDENCE, detector=True, min_margin=0.0):
+def run_pipeline(images, recognize, min_confidence=MIN_CONFIDENCE, detector=True, min_margin=0.0, reread=None):
     """Feeds `images` one at a time through a real OcrPipeline; returns (records stored, stats)."""
     frames, stats, stop, stored = LatestFrame(), ProcessorStats(), threading.Event(), []
     pipeline = OcrPipeline("cam1", frames, ChangeDetector() if detector else None, recognize, stored.append,
-                           stats, get_logger("processor"), stop, min_confidence, min_margin)
+                           stats, get_logger("processor"), stop, min_confidence, min_margin, reread)
 
     def handled():
         counts = stats.snapshot()

@@ -115,6 +115,11 @@ def recognizer(config: ProcessorConfig) -> Callable[[np.ndarray], OcrResult]:
     return engine
 
 
+def rereader(recognize: Callable[[np.ndarray], OcrResult]) -> Callable[[np.ndarray, int], OcrResult] | None:
+    """How the pipeline reads a line's later frames: a LineReader from its crop's other view; else None."""
+    return recognize if isinstance(recognize, LineReader) else None
+
+
 class HealthHandler(ServiceHandler):
     log = log
 
@@ -157,7 +162,7 @@ def main() -> int:
     )
     pipeline = OcrPipeline(
         config.camera_id, frames, detector, recognize, uploader.submit, stats, log, stop, config.min_confidence,
-        config.min_char_margin,
+        config.min_char_margin, rereader(recognize),
     )
     threads = [reader.thread, pipeline.thread, uploader.thread]
     app = {"camera": config.camera_id, "stats": stats, "threads": threads}

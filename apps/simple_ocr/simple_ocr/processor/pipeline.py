@@ -11,6 +11,8 @@ Nor is a read whose two views of the crop read different text (`OcrResult.ambigu
 ocr.CheckedViews): tesseract misreads some letters the same way on every frame (`OJ` as `0J`), so
 agreeing frames cannot catch them, but another view of the crop often reads them otherwise; nor one
 where a character barely beat its runner-up (`OcrResult.margin` under `min_margin`: `T` 84 vs `I` 66).
+With `reread` the frames after a change's first are read from another view of the crop, so two agreeing
+reads are two views agreeing as well, at no extra read (see ocr.CheckedViews).
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ class OcrPipeline:
         self, camera: str, frames: LatestFrame, detector: ChangeDetector | None,
         recognize: Callable[[np.ndarray], OcrResult], submit: Callable[[TextRecord], None],
         stats: ProcessorStats, log: EventLogger, stop: threading.Event, min_confidence: float = 0.0,
-        min_margin: float = 0.0,
+        min_margin: float = 0.0, reread: Callable[[np.ndarray, int], OcrResult] | None = None,
     ) -> None:
+        """`reread(image, reads_before)`: how a line's later frames are read (ocr.LineReader: with the
+        crop's other view); None: like its first."""
         self.camera = camera
         self.frames = frames
         self.detector = detector
@@ -48,6 +52,7 @@ class OcrPipeline:
         self.stop = stop
         self.min_confidence = min_confidence
         self.min_margin = min_margin
+        self.reread = reread
         self.thread = threading.Thread(target=self._run, name="ocr-pipeline", daemon=True)
 
     def _run(self) -> None:
@@ -74,7 +79,7 @@ class OcrPipeline:
                 continue
             self.stats.add("ocr_calls")
             try:
-                result = self.recognize(image)
+                result = self.reread(image, len(reads)) if reads and self.reread else self.recognize(image)
             except Exception as error:  # tesseract missing or crashed: say so, keep the service up
                 self.log.error("ocr_failed", frame=frame.number, reason=f"{type(error).__name__}: {error}")
                 self.stop.wait(1.0)
