@@ -55,7 +55,9 @@ options:
     type: bool
     default: false
   userspace_implementation:
-    description: Userspace WireGuard that C(wg-quick) starts where the kernel has no module (C(WG_QUICK_USERSPACE_IMPLEMENTATION)); empty leaves it to wg-quick.
+    description:
+      - Userspace WireGuard that C(wg-quick) starts where the kernel has no module
+        (C(WG_QUICK_USERSPACE_IMPLEMENTATION)); empty leaves it to wg-quick.
     type: str
     default: wireguard-go
   comment:
@@ -291,6 +293,10 @@ class Host(object):
         self.module.fail_json(msg='decenter.fog.wireguard_interface on %s: %s' % (self.iface, msg),
                               changed=bool(self.changes), changes=self.changes)
 
+    def out(self, argv, data=None, check=False):
+        """The standard output of a command."""
+        return self.run(argv, data=data, check=check)[1]
+
     def run(self, argv, data=None, check=False):
         """rc, stdout, stderr of a command; with check, a failure ends the module with its message."""
         rc, out, err = self.module.run_command(argv, data=data, binary_data=data is not None,
@@ -307,13 +313,13 @@ class Host(object):
     def missing_packages(self):
         if not self.p['packages']:
             return []
-        _, out, _ = self.run(['dpkg-query', '-W', '-f=${Package} ${Status}\\n'] + self.p['packages'])
+        out = self.out(['dpkg-query', '-W', '-f=${Package} ${Status}\\n'] + self.p['packages'])
         installed = set(line.split()[0] for line in out.splitlines() if line.endswith(' installed'))
         return [name for name in self.p['packages'] if name not in installed]
 
     def link(self):
         """{'up': bool, 'mtu': str} of the interface, or None when there is none."""
-        rc, out, _ = self.run(['ip', '-o', 'link', 'show', 'dev', self.iface])
+        rc, out, dummy = self.run(['ip', '-o', 'link', 'show', 'dev', self.iface])
         if rc != 0 or not out.strip():
             return None
         fields = out.split()
@@ -324,7 +330,7 @@ class Host(object):
     def running(self):
         """What the running interface holds (public data only: `wg show <if> dump` would print the key)."""
         run = {'key': '', 'port': '', 'address': [], 'peers': {}, 'keepalive': {}}
-        _, out, _ = self.run(['ip', '-o', '-4', 'addr', 'show', 'dev', self.iface])
+        out = self.out(['ip', '-o', '-4', 'addr', 'show', 'dev', self.iface])
         run['address'] = [line.split()[3] for line in out.splitlines() if len(line.split()) > 3]
         if not self.have('wg'):
             return run
@@ -376,7 +382,7 @@ class Host(object):
                 return ''
             if not self.have('wg'):
                 return ''
-            _, private, _ = self.run(['wg', 'genkey'], check=True)
+            private = self.out(['wg', 'genkey'], check=True)
             # Another run may create the key meanwhile: link() never replaces it, and then its key is kept.
             fd, tmp = tempfile.mkstemp(dir=self.p['config_dir'], prefix='.' + self.iface + '.key.')
             try:
@@ -398,7 +404,7 @@ class Host(object):
         if not self.have('wg'):
             return ''
         with open(self.key_file, 'rb') as f:
-            rc, public, _ = self.run(['wg', 'pubkey'], data=f.read())
+            rc, public, dummy = self.run(['wg', 'pubkey'], data=f.read())
         public = public.strip()
         if rc != 0 or not KEY.match(public):
             if self.check:
@@ -462,7 +468,7 @@ class Host(object):
     def syncconf(self):
         """`wg syncconf` from the stripped configuration with the key added here: the configuration has no
         PrivateKey, and syncconf would clear a key the file does not name."""
-        _, stripped, _ = self.run(['wg-quick', 'strip', self.conf_file], check=True)
+        stripped = self.out(['wg-quick', 'strip', self.conf_file], check=True)
         with open(self.key_file, 'rb') as f:
             private = to_text(f.read()).strip()
         lines, done = [], False
