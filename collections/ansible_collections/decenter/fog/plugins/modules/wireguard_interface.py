@@ -457,9 +457,11 @@ class Host(object):
                 pass
             self.fail('cannot write %s: %s' % (self.conf_file, error))
 
-    def wait_gone(self, seconds):
+    def wait_gone(self, seconds, socket=None):
+        """Waits until the link is gone and, with socket, a userspace implementation's socket (it exits
+        asynchronously; its removing the socket after a new one was started would stop the new one)."""
         deadline = time.time() + seconds
-        while self.link() is not None:
+        while self.link() is not None or (socket and os.path.exists(socket)):
             if time.time() > deadline:
                 return False
             time.sleep(0.1)
@@ -636,8 +638,11 @@ def main():
         if link is None:
             host.run(['wg-quick', 'up', host.conf_file], check=True)
         elif restart:
+            socket = '/var/run/wireguard/%s.sock' % host.iface
+            had_socket = os.path.exists(socket)
             host.run(['wg-quick', 'down', host.conf_file])
-            host.wait_gone(5)  # a userspace implementation exits asynchronously
+            if not host.wait_gone(20, socket if had_socket else None):
+                host.fail('the interface is still there 20 s after it was taken down for a restart')
             host.run(['wg-quick', 'up', host.conf_file], check=True)
         elif sync or write is not None:
             host.syncconf()
