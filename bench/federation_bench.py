@@ -53,7 +53,7 @@ def timed(lab, name, profiled=False):
     saved = os.environ.get("ANSIBLE_CALLBACKS_ENABLED")
     if profiled:
         os.environ["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
-        os.environ["PROFILE_TASKS_TASK_OUTPUT_LIMIT"] = str(TOP)
+        os.environ["PROFILE_TASKS_TASK_OUTPUT_LIMIT"] = "all"  # the table keeps the TOP slowest; --outputs keeps all
     try:
         started = time.monotonic()
         _, result, out = lab.playbook(name, org="provider_a")
@@ -67,7 +67,14 @@ def timed(lab, name, profiled=False):
                 os.environ["ANSIBLE_CALLBACKS_ENABLED"] = saved
 
 
-def measure(block_time, workdir, profiled):
+def keep(outputs, block_time, name, out):
+    """With --outputs DIR: the playbook's whole output (its full task profile at the end) as DIR/<block>s-<name>.log."""
+    if outputs:
+        Path(outputs).mkdir(parents=True, exist_ok=True)
+        (Path(outputs) / ("%ds-%s.log" % (block_time, name))).write_text(out)
+
+
+def measure(block_time, workdir, profiled, outputs=""):
     """{load, federate, first, answer, rerun, release, profile} for one block time, in a lab of its own."""
     lab = Lab(workdir, prefix=PREFIX)
     lab.extra["anvil_block_time"] = block_time
@@ -75,6 +82,7 @@ def measure(block_time, workdir, profiled):
     try:
         lab.playbook("playbooks/lab_up.yml")
         row["federate"], _, out, started = timed(lab, "federate.yml", profiled)
+        keep(outputs, block_time, "federate", out)
         for _ in range(600):  # bounded: 5 minutes
             if texts(lab, "camkor1"):
                 break
@@ -87,9 +95,11 @@ def measure(block_time, workdir, profiled):
         row["profile"] = profile(out) if profiled else []
         row["rerun"], result, out, _ = timed(lab, "federate.yml", profiled)
         row["rerun_profile"] = profile(out) if profiled else []
+        keep(outputs, block_time, "rerun", out)
         if changed(result) != 0:
             raise AssertionError("the rerun of federate.yml changed something: %s\n%s" % (result, out[-4000:]))
-        row["release"], _, _, _ = timed(lab, "playbooks/release.yml")
+        row["release"], _, out, _ = timed(lab, "playbooks/release.yml", profiled)
+        keep(outputs, block_time, "release", out)
         return row
     finally:
         lab.playbook("playbooks/lab_down.yml", check=False)
@@ -107,13 +117,15 @@ def main():
     parser.add_argument("--block-times", default=",".join(str(b) for b in BLOCK_TIMES),
                         help="comma-separated anvil block times in seconds (default 0,1,5)")
     parser.add_argument("--write", default="")
+    parser.add_argument("--outputs", default="",
+                        help="directory to keep each playbook's whole output in (with its full task profile)")
     args = parser.parse_args()
     block_times = [int(b) for b in args.block_times.split(",")]
     profiled = PROFILED if PROFILED in block_times else block_times[0]
     rows, top, rerun_top = [], [], []
     for block_time in block_times:
         with tempfile.TemporaryDirectory(prefix="federation-bench-") as workdir:
-            row = measure(block_time, workdir, block_time == profiled)
+            row = measure(block_time, workdir, block_time == profiled, args.outputs)
         if row["profile"]:
             top, rerun_top = row["profile"][:TOP], row["rerun_profile"][:TOP]
         before = BEFORE.get(block_time)

@@ -44,6 +44,7 @@ PLAYBOOK = """\
         files: "{{ files }}"
         services: "{{ services }}"
         prune: "{{ prune }}"
+        device_registry: "{{ device_registry | default(omit) }}"
       environment:
         FOG_RUN_DIR: "{{ run_dir }}"
         FOG_LOG_DIR: "{{ log_dir }}"
@@ -62,12 +63,15 @@ class Node:
         return json.dumps({"argv": [sys.executable, str(self.tmp / "service.py")],
                            "env": {"PASSWORD": SECRET, "TAG": tag}, "workdir": str(self.tmp)}, indent=4) + "\n"
 
-    def __call__(self, services=(), prune="app-", check=False, supervisor=True, files=(), fail=False, directories=True):
+    def __call__(self, services=(), prune="app-", check=False, supervisor=True, files=(), fail=False, directories=True,
+                 device_registry=None):
         extra = {"state_dir": str(self.state), "python": sys.executable, "run_dir": str(self.run_dir),
                  "log_dir": str(self.tmp / "log"), "directories": [str(self.state / "app")] if directories else [], "files": list(files),
                  "services": [{"name": n, "spec": s} for n, s in services], "prune": prune}
         if supervisor:
             extra["supervisor"] = SUPERVISE.read_text()
+        if device_registry:
+            extra["device_registry"] = device_registry
         (self.tmp / "extra.json").write_text(json.dumps(extra))
         cmd = [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", "-c", "local", str(self.tmp / "play.yml"),
                "-e", "@" + str(self.tmp / "extra.json")] + (["--check"] if check else [])
@@ -166,3 +170,27 @@ def test_a_service_that_cannot_start_fails_with_its_log(node):
         os.environ.clear()
         os.environ.update(env)
     assert "fog_supervise.py ensure app-broken failed" in result["msg"] and "boom" in result["msg"], result
+
+
+def test_a_device_named_in_a_spec_gets_its_url_from_the_nodes_registry(node):
+    registry = node.tmp / "devices.json"
+    registry.write_text('{"cam1": "http://10.0.0.5:8081/stream.mjpg"}\n')
+    spec = json.loads(node.spec())
+    spec["env"]["CAMERA_URL"] = "fog-device-url://cam1"
+    named = json.dumps(spec, indent=4) + "\n"
+    first = node([("app-web", named)], device_registry=str(registry))
+    assert first["changed"], first
+    written = json.loads((node.state / "services" / "app-web.json").read_text())
+    assert written["env"]["CAMERA_URL"] == "http://10.0.0.5:8081/stream.mjpg"
+    assert not node([("app-web", named)], device_registry=str(registry))["changed"]
+
+    # The device moved: the spec changes on the host and the service restarts.
+    registry.write_text('{"cam1": "http://10.0.0.5:8082/stream.mjpg"}\n')
+    moved = node([("app-web", named)], device_registry=str(registry))
+    assert moved["started"] == {"app-web": ["its spec changed"]}, moved
+
+    spec["env"]["CAMERA_URL"] = "fog-device-url://cam9"
+    unknown = node([("app-web", json.dumps(spec))], device_registry=str(registry), fail=True)
+    assert "cam9 is not in the node's device registry" in unknown["msg"] and "it has: cam1" in unknown["msg"], unknown
+    missing = node([("app-web", json.dumps(spec))], device_registry=str(node.tmp / "none.json"), fail=True)
+    assert "is missing or not a JSON object" in missing["msg"], missing

@@ -76,6 +76,12 @@ options:
             environment may hold a password.
         type: str
         required: true
+  device_registry:
+    description:
+      - The node's device registry (a JSON object of device ids and their URLs), read on the host when a spec
+        names a device as C(fog-device-url://<device id>); each such name is replaced by the device's URL before
+        the spec is compared and written. Saves reading the registry from the controller first.
+    type: path
   prune:
     description:
       - Stop and forget every service whose name starts with this prefix and is not in O(services).
@@ -144,6 +150,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
 NAME = re.compile(r'^[A-Za-z0-9_.-]+$')
+DEVICE = re.compile(r'fog-device-url://([A-Za-z0-9_.:-]+)')
 
 
 def read(path):
@@ -234,6 +241,30 @@ class Host(object):
                               changed=self.changed, written=self.written)
 
 
+def with_devices(module, services, registry_path):
+    """The services with each fog-device-url://<id> in their specs replaced by the device's URL from the node's
+    registry (read once, only when a spec names a device)."""
+    if not any(DEVICE.search(s['spec']) for s in services):
+        return services
+    if not registry_path:
+        module.fail_json(msg='decenter.fog.fog_services: a spec names a device (fog-device-url://...) but no '
+                             'device_registry is given.')
+    try:
+        registry = json.loads(read(registry_path) or b'null')
+    except ValueError:
+        registry = None
+    if not isinstance(registry, dict):
+        module.fail_json(msg='decenter.fog.fog_services: the device registry %s is missing or not a JSON object: '
+                             'deploy the node\'s devices first (fog_deploy tasks_from=devices.yml).' % registry_path)
+    unknown = sorted(set(i for s in services for i in DEVICE.findall(s['spec']) if i not in registry))
+    if unknown:
+        module.fail_json(msg='decenter.fog.fog_services: %s not in the node\'s device registry %s (it has: %s).'
+                             % (', '.join(unknown) + (' are' if len(unknown) > 1 else ' is'), registry_path,
+                                ', '.join(sorted(registry)) or 'none'))
+    return [dict(s, spec=DEVICE.sub(lambda m: json.dumps(str(registry[m.group(1)]))[1:-1], s['spec']))
+            for s in services]
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -250,6 +281,7 @@ def main():
                 name=dict(type='str', required=True),
                 spec=dict(type='str', required=True, no_log=True),
             )),
+            device_registry=dict(type='path'),
             prune=dict(type='str', default=''),
         ),
         supports_check_mode=True,
@@ -285,6 +317,7 @@ def main():
     if problems:
         module.fail_json(msg='decenter.fog.fog_services: ' + '; '.join(problems) + '.')
 
+    services = with_devices(module, services, p['device_registry'])
     host = Host(module)
     started, pruned = {}, []
     if services or p['supervisor'] is not None:
