@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.kube_api import ROOT, KubeApi, run_playbook
+from tests.support.kube_api import ROOT, KubeApi, kube_playbook
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "deploy.yml"
 INVENTORY = Path(__file__).parent / "inventory.yml"
@@ -23,15 +23,12 @@ class Deployer:
 
     def run(self, *extra, env=None):
         """(rc, recaps {host: {ok, changed, ...}}, output) of one ansible-playbook run."""
-        import re
         full_env = dict(self.env, **(env or {}))
         args = ["-e", "lab_root=%s" % ROOT]
         for e in extra:
             args += ["-e", e]
-        rc, _, out = run_playbook(PLAYBOOK, env=full_env, inventory=INVENTORY, args=args)
-        recaps = {h: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", rest)}
-                  for h, rest in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", out, re.M)}
-        return rc, recaps, out
+        run = kube_playbook(PLAYBOOK, env=full_env, inventory=INVENTORY, args=args)
+        return run.rc, run.recaps, run.output
 
     def get(self, path):
         status, body = self.server.request("GET", path)

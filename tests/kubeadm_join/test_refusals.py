@@ -4,15 +4,13 @@ One ansible-playbook run: each inventory host carries one bad plan (ansible_conn
 from the validation tasks, which run on the controller before any other task).
 """
 import json
-import os
 import re
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.playbook_run import run_playbook
+
 GOOD = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "wireguard_address": "10.99.0.21",
         "fog_region": "SEOUL-KETI", "fog_tier": 1, "reb_offer": {"seller": "0xabc"}, "reb_reservation": {"id": 3}}
 CASES = {
@@ -57,12 +55,10 @@ def run(tmp_path_factory):
         "rented": {"hosts": hosts}}}}
     (tmp / "inventory.json").write_text(json.dumps(inventory))
     (tmp / "play.yml").write_text(PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"),
-               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_KUBECONFIG=str(tmp / "missing"))
-    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp / "inventory.json"),
-                           str(tmp / "play.yml"), "-e", "kubeadm_join_kubeconfig=%s" % (tmp / "no-admin.conf")],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    return proc.stdout
+    run = run_playbook(tmp / "play.yml", inventory=tmp / "inventory.json", callback=None,
+                       env={"ANSIBLE_KUBECONFIG": str(tmp / "missing")},
+                       extra_vars={"kubeadm_join_kubeconfig": str(tmp / "no-admin.conf")})
+    return run.stdout
 
 
 def _failure(output, host):

@@ -4,8 +4,6 @@ One playbook holds every case (bad ones with ignore_errors), so ansible starts o
 the parsed JSON results. A second run shows how a bad descriptor stops a play: a clear message, no traceback.
 """
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -13,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.placement.conftest import APP_FILE, LAB_HOSTS, ROOT
+from tests.support.playbook_run import run_playbook as support_run_playbook
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
 if not PYTHON.exists():
     PYTHON = Path(sys.executable)
-ANSIBLE_PLAYBOOK = PYTHON.with_name("ansible-playbook")
 CAMKOR1_FILTERS = {"device": "camkor1", "region": "SEOUL-KETI", "min_cpu_millicores": 600, "min_memory_mib": 512,
                    "min_storage_gib": 1}
 
@@ -136,32 +134,26 @@ LINKS = [{"source": "CLOUD", "destination": "POVO", "latency_ms": 5},
 
 
 def run_playbook(text, tmp, callback):
-    playbook = tmp / "playbook.yml"
-    playbook.write_text(text)
+    """`text` on localhost (tests.support.playbook_run) with the descriptors' paths and the lab's hosts as vars."""
     broken = tmp / "broken.yml"
     broken.write_text("name: broken\nmicroservices: [{name: a\n")
     binary = tmp / "binary.yml"
     binary.write_bytes(b"name: \xff\xfe\x00simple_ocr\n")
     extra = dict(app_file=str(APP_FILE), broken_file=str(broken), binary_file=str(binary), links=LINKS,
-                 own_hosts=[LAB_HOSTS["cloud"], LAB_HOSTS["povo"]], rented_hosts=[LAB_HOSTS["seoul-keti"]])
-    (tmp / "vars.json").write_text(json.dumps(extra))
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("ANSIBLE_"))
-    env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK=callback, ANSIBLE_NOCOLOR="1",
-               ANSIBLE_DEPRECATION_WARNINGS="0", PYTHONUNBUFFERED="1")
-    cmd = [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=%s" % PYTHON,
-           "-e", "@%s" % (tmp / "vars.json"), str(playbook)]
-    return subprocess.run(cmd, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=240)
+                 own_hosts=[LAB_HOSTS["cloud"], LAB_HOSTS["povo"]], rented_hosts=[LAB_HOSTS["seoul-keti"]],
+                 ansible_python_interpreter=str(PYTHON))
+    return support_run_playbook(text, extra_vars=extra, callback=callback, timeout=240)
 
 
 @pytest.fixture(scope="module")
 def results():
     """{task name: localhost result} of one run of PLAYBOOK."""
     with tempfile.TemporaryDirectory(prefix="fog-placement-") as tmp:
-        proc = run_playbook(PLAYBOOK, Path(tmp), "ansible.posix.json")
-    output = proc.stdout + proc.stderr
+        run = run_playbook(PLAYBOOK, Path(tmp), "ansible.posix.json")
+    output = run.output
     assert "Traceback" not in output, output[-6000:]
-    assert proc.returncode == 0, output[-6000:]
-    parsed = json.loads(proc.stdout)
+    assert run.rc == 0, output[-6000:]
+    parsed = run.parsed
     found = {}
     for task in parsed["plays"][0]["tasks"]:
         found[task["task"]["name"]] = task["hosts"]["localhost"]
@@ -234,9 +226,9 @@ def test_bad_input_fails_with_a_clear_message(results, task, message):
 
 
 def test_a_bad_descriptor_stops_the_play_without_a_traceback(tmp_path):
-    proc = run_playbook(FAILING_PLAYBOOK, tmp_path, "default")
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 2, output
+    run = run_playbook(FAILING_PLAYBOOK, tmp_path, None)
+    output = run.output
+    assert run.rc == 2, output
     assert ("microservice processor: resources.cpu_millicores must be a whole number >= 0, got -500 "
             "(1000 millicores = one CPU).") in output
     assert "Traceback" not in output and "unreachable" not in output.replace("unreachable=0", "")

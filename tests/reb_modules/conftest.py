@@ -4,11 +4,7 @@ session's real anvil, one fresh REB (deployed through decenter.fog.reb_contract)
 Keys are never written into playbooks: they are read from `anvil.keys()` at run time and handed
 to ansible the way a user would, through a vars file (`-e @file`), `-e` or DECENTER_REB_PRIVATE_KEY.
 """
-import json
-import os
 import subprocess
-import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -16,12 +12,9 @@ import pytest
 from eth_account import Account
 
 from tests.support.chain import CHAIN_ID, artifact
-from tests.support.playbook_run import PlaybookRun
+from tests.support.playbook_run import run_playbook as support_run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
-ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
-if not ANSIBLE_PLAYBOOK.exists():
-    ANSIBLE_PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
 
 # Roles of anvil's funded accounts in these tests.
 DEPLOYER, A, B, C = 0, 1, 2, 3  # A: provider A / buyer; B: provider B / seller; C: a third party
@@ -56,47 +49,15 @@ def play(tasks, name="REB test play"):
             + "  tasks:\n" + textwrap.indent(textwrap.dedent(tasks).strip("\n"), "    ") + "\n")
 
 
-def clean_env(extra_env=None, callback="ansible.posix.json"):
-    env = dict((k, v) for k, v in os.environ.items()
-               if not k.startswith(("DECENTER_REB_", "ANSIBLE_")) or k == "DECENTER_REB_INDEX_DIR")
-    env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK=callback, ANSIBLE_NOCOLOR="1",
-               ANSIBLE_FORCE_COLOR="0", ANSIBLE_DEPRECATION_WARNINGS="0", PYTHONUNBUFFERED="1")
-    env.update(extra_env or {})
-    return env
-
-
 def run_playbook(playbook_text, extra_env=None, extra_vars=None, args=(), callback="ansible.posix.json",
                  secrets=()):
-    """Run `playbook_text` from the repository root; returns a PlaybookRun.
+    """Run `playbook_text` on localhost with tests.support.playbook_run.run_playbook; returns a PlaybookRun.
 
     `extra_vars` go through a vars file (-e @file), as a user passes Vault-kept keys. Every run is
     checked for what must never show: a Python traceback, or any of `secrets` (with or without 0x).
     """
-    with tempfile.TemporaryDirectory(prefix="reb-playbook-") as tmp:
-        path = Path(tmp) / "playbook.yml"
-        path.write_text(playbook_text)
-        cmd = [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", "-c", "local", str(path)]
-        if extra_vars:
-            vars_file = Path(tmp) / "vars.json"
-            vars_file.write_text(json.dumps(extra_vars))
-            os.chmod(str(vars_file), 0o600)
-            cmd += ["-e", "@%s" % vars_file]
-        cmd += list(args)
-        proc = subprocess.run(cmd, cwd=str(ROOT), env=clean_env(extra_env, callback), capture_output=True,
-                              text=True, timeout=300)
-    parsed = None
-    if callback == "ansible.posix.json":
-        try:
-            parsed = json.loads(proc.stdout)
-        except ValueError:
-            raise AssertionError("no JSON from ansible-playbook (rc %s):\n%s\n%s"
-                                 % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
-    run = PlaybookRun(proc, parsed)
-    assert "Traceback" not in run.output, run
-    for secret in secrets:
-        bare = secret[2:] if secret.startswith("0x") else secret
-        assert bare.lower() not in run.output.lower(), "a private key appears in the output"
-    return run
+    return support_run_playbook(playbook_text, extra_vars=extra_vars, env=extra_env, args=args, callback=callback,
+                                secrets=secrets)
 
 
 class Reb(object):

@@ -14,15 +14,29 @@ import yaml
 
 from tests.seller.market import SELLER_B, Market
 from tests.support.chain import ROOT
+from tests.support.playbook_run import run_playbook
 from tests.support.process import stop_process
 
 VENV_BIN = ROOT / ".venv" / "bin"
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
 
 
+def tools_env():
+    """The venv's tools first on PATH, and Java for ansible-rulebook."""
+    return dict(PATH=str(VENV_BIN) + os.pathsep + os.environ["PATH"], JAVA_HOME=JAVA_HOME)
+
+
 def env():
     return dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-                PATH=str(VENV_BIN) + os.pathsep + os.environ["PATH"], JAVA_HOME=JAVA_HOME)
+                **tools_env())
+
+
+def playbook(inventory, path, *args, check=True):
+    """ansible-playbook `path` (default output) on `inventory` (tests.support.playbook_run); a PlaybookRun."""
+    run = run_playbook(Path(path), inventory=inventory, args=args, callback=None, env=tools_env(), timeout=600)
+    if check and run.rc != 0:
+        raise AssertionError("%s failed:\n%s" % (path, run.output[-6000:]))
+    return run
 
 
 class SellerEnv:
@@ -90,11 +104,7 @@ class SellerEnv:
         return (self.dir / "nodes" / node / "authorized_keys").read_text()
 
     def playbook(self, name, *args, check=True):
-        cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), str(ROOT / name)] + list(args)
-        out = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600)
-        if check and out.returncode != 0:
-            raise AssertionError("%s failed:\n%s" % (name, (out.stdout + out.stderr)[-6000:]))
-        return out
+        return playbook(self.inventory, ROOT / name, *args, check=check)
 
     def publish(self):
         self.playbook("playbooks/publish.yml")

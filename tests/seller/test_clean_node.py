@@ -15,19 +15,11 @@ import pytest
 import yaml
 
 from tests.seller.market import BUYER_A, SELLER_B, Market, start_chain
-from tests.seller.seller_env import VENV_BIN, env
+from tests.seller.seller_env import VENV_BIN, playbook
 from tests.support.chain import ROOT
 
 PREFIX = "fsl"
 ADDRESS = "198.18.0.21"
-
-
-def playbook(inventory, name, *args, check=True):
-    out = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(name)] + list(args),
-                         cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600)
-    if check and out.returncode != 0:
-        raise AssertionError("%s failed:\n%s" % (name, (out.stdout + out.stderr)[-6000:]))
-    return out
 
 
 def netns(*cmd):
@@ -179,7 +171,7 @@ def test_an_ended_rental_leaves_nothing_of_the_buyer_on_the_node(lab):
     # a new connection with the buyer's key is refused (an SSH master the buyer still holds open is not cut)
     fresh = buyer_args[:-1] + ["ansible_control_path_dir=%s" % (lab["short"] / "cp-a2")]
     denied = playbook("%s," % ADDRESS, leftovers, *fresh, check=False)
-    assert denied.returncode != 0 and "UNREACHABLE" in denied.stdout and "Permission denied" in denied.stdout
+    assert denied.rc != 0 and "UNREACHABLE" in denied.stdout and "Permission denied" in denied.stdout
     assert market.reb.functions.owed(market.accounts[SELLER_B]).call() == 0  # paid and collected
 
     again = playbook(inv, ROOT / "playbooks" / "seller" / "answer.yml")

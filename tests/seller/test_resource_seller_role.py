@@ -2,7 +2,6 @@
 service not managed (no systemd here); what it installs is checked: the unit (and systemd-analyze verify), the
 rulebook against ansible-rulebook's schema, the variables, the policy, the key only in the 0600 environment file."""
 import configparser
-import json
 import shlex
 import subprocess
 
@@ -10,8 +9,9 @@ import pytest
 import yaml
 from ansible_rulebook.validators import Validate
 
-from tests.seller.seller_env import env
+from tests.seller.seller_env import tools_env
 from tests.support.chain import ROOT
+from tests.support.playbook_run import run_playbook
 
 KEY = "0x" + "ab" * 32  # a made-up key: it must appear in agent.env only
 PLAY = """
@@ -45,19 +45,16 @@ def run_role(tmp_path, **overrides):
     settings.update(overrides)
     (tmp_path / "units").mkdir(exist_ok=True)
     (tmp_path / "play.yml").write_text(PLAY)
-    (tmp_path / "vars.json").write_text(json.dumps(settings))
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                           "-e", "ansible_python_interpreter=%s" % (ROOT / ".venv" / "bin" / "python"),
-                           str(tmp_path / "play.yml"), "-e", "@%s" % (tmp_path / "vars.json")],
-                          cwd=ROOT, env=env(), capture_output=True, text=True, timeout=300)
+    settings["ansible_python_interpreter"] = str(ROOT / ".venv" / "bin" / "python")
+    return run_playbook(tmp_path / "play.yml", extra_vars=settings, callback=None, env=tools_env())
 
 
 def test_installs_a_valid_unit_rulebook_and_policy_and_reruns_change_nothing(tmp_path):
     first = run_role(tmp_path)
-    assert first.returncode == 0, first.stdout[-4000:]
+    assert first.rc == 0, first.stdout[-4000:]
     assert KEY not in first.stdout + first.stderr
     second = run_role(tmp_path)
-    assert second.returncode == 0 and "changed=0" in second.stdout.split("PLAY RECAP")[-1], second.stdout[-3000:]
+    assert second.rc == 0 and "changed=0" in second.stdout.split("PLAY RECAP")[-1], second.stdout[-3000:]
 
     unit_path = tmp_path / "units" / "decenter-resource-seller.service"
     unit = configparser.ConfigParser(interpolation=None, strict=True)
@@ -99,7 +96,7 @@ def test_installs_a_valid_unit_rulebook_and_policy_and_reruns_change_nothing(tmp
 ])
 def test_bad_settings_are_refused_with_a_clear_message(tmp_path, overrides, message):
     out = run_role(tmp_path, **overrides)
-    assert out.returncode != 0 and message in out.stdout, out.stdout[-3000:]
+    assert out.rc != 0 and message in out.stdout, out.stdout[-3000:]
     assert "Traceback" not in out.stdout + out.stderr and not (tmp_path / "etc").exists()
 
 

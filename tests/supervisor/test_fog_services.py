@@ -4,15 +4,15 @@ nothing, check mode writes and starts nothing, a service left out is pruned, bad
 spec (which holds a password) is never shown."""
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.playbook_run import run_playbook
+
 ROOT = Path(__file__).resolve().parents[2]
 SUPERVISE = ROOT / "collections/ansible_collections/decenter/fog/roles/fog_deploy/files/fog_supervise.py"
-ANSIBLE_PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
 SECRET = "s3cret-in-the-environment-4242"
 
 # A service that announces its /healthz in $FOG_HEALTH_FILE and answers 200.
@@ -72,14 +72,10 @@ class Node:
             extra["supervisor"] = SUPERVISE.read_text()
         if device_registry:
             extra["device_registry"] = device_registry
-        (self.tmp / "extra.json").write_text(json.dumps(extra))
-        cmd = [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", "-c", "local", str(self.tmp / "play.yml"),
-               "-e", "@" + str(self.tmp / "extra.json")] + (["--check"] if check else [])
-        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-        out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        out = run_playbook(self.tmp / "play.yml", extra_vars=extra, args=["--check"] if check else [],
+                           callback="ansible.builtin.json", env={"ANSIBLE_PYTHON_INTERPRETER": sys.executable})
         assert SECRET not in out.stdout + out.stderr, "a spec was shown"
-        assert (out.returncode != 0) == fail, out.stdout[-3000:] + out.stderr[-3000:]
+        assert (out.rc != 0) == fail, out.stdout[-3000:] + out.stderr[-3000:]
         return json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
 
     def pid(self, name):

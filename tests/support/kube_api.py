@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.playbook_run import run_playbook as support_run_playbook
 from tests.support.process import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,24 +117,19 @@ def kube_api(tmp_path):
     server.stop()
 
 
+def kube_playbook(playbook, extra_vars=None, env=None, timeout=300, inventory=None, args=()):
+    """A PlaybookRun of ansible-playbook (tests.support.playbook_run, default output) with the venv's python, which
+    has kubernetes, as the hosts' interpreter; on localhost unless `inventory`."""
+    return support_run_playbook(
+        Path(playbook), inventory=inventory, args=args, callback=None, timeout=timeout,
+        extra_vars=dict({"ansible_python_interpreter": sys.executable}, **(extra_vars or {})),
+        env=dict({"PATH": str(ROOT / ".venv" / "bin") + os.pathsep + os.environ.get("PATH", "")}, **(env or {})))
+
+
 def run_playbook(playbook, extra_vars=None, env=None, timeout=300, inventory=None, args=()):
-    """Run ansible-playbook on localhost (repo's ansible.cfg and collections); returns (rc, recap, output).
+    """(rc, recap, output) of kube_playbook.
 
     recap is {"ok": n, "changed": n, "failed": n, ...} for localhost, or {} if the play did not get that far.
     """
-    import re
-    full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-                    ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"),
-                    PATH=str(ROOT / ".venv" / "bin") + os.pathsep + os.environ.get("PATH", ""))
-    full_env.update(env or {})
-    cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), str(playbook),
-           "-e", "ansible_python_interpreter=%s" % sys.executable]  # the venv's python has kubernetes
-    cmd += ["-i", str(inventory)] if inventory else ["-i", "localhost,", "-c", "local"]
-    cmd += list(args)
-    if extra_vars:
-        cmd += ["-e", json.dumps(extra_vars)]
-    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)
-    out = proc.stdout + proc.stderr
-    m = re.search(r"^localhost\s+:\s+(.*)$", out, re.M)
-    recap = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))} if m else {}
-    return proc.returncode, recap, out
+    run = kube_playbook(playbook, extra_vars=extra_vars, env=env, timeout=timeout, inventory=inventory, args=args)
+    return run.rc, run.recap, run.output

@@ -5,7 +5,6 @@ No ZeroTier controller or zerotier-one can run here: the stand-in speaks the doc
 self-hosted controller's /controller API, the zerotier-one service API), nothing more.
 """
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -18,14 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.playbook_run import PlaybookRun
+from tests.support.playbook_run import run_playbook as support_run_playbook
 from tests.support.process import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = Path(sys.executable)
-ANSIBLE_PLAYBOOK = PYTHON.with_name("ansible-playbook")
-if not ANSIBLE_PLAYBOOK.exists():
-    ANSIBLE_PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
 HOST = "localhost"
 NWID = "1c33c1ced0000001"        # served by every controller stand-in of these tests
 UNKNOWN_NWID = "1c33c1ced0000bad"  # served by none
@@ -131,30 +127,7 @@ def play(tasks, name="ZeroTier test play"):
 
 
 def run_playbook(playbook_text, extra_vars=None, env=None, args=(), secrets_=()):
-    """ansible-playbook from the repository root; fails on a traceback or on any of `secrets_` in the output."""
-    with tempfile.TemporaryDirectory(prefix="zt-playbook-") as tmp:
-        path = Path(tmp) / "playbook.yml"
-        path.write_text(playbook_text)
-        cmd = [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", "-c", "local", str(path)]
-        if extra_vars:
-            vars_file = Path(tmp) / "vars.json"
-            vars_file.write_text(json.dumps(extra_vars))
-            os.chmod(str(vars_file), 0o600)
-            cmd += ["-e", "@%s" % vars_file]
-        full_env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("ZEROTIER_", "ANSIBLE_")))
-        full_env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-                        ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0", PYTHONUNBUFFERED="1",
-                        ANSIBLE_PYTHON_INTERPRETER=str(PYTHON))
-        full_env.update(env or {})
-        proc = subprocess.run(cmd + list(args), cwd=str(ROOT), env=full_env, capture_output=True, text=True,
-                              timeout=300)
-    try:
-        parsed = json.loads(proc.stdout)
-    except ValueError:
-        raise AssertionError("no JSON from ansible-playbook (rc %s):\n%s\n%s"
-                             % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
-    run = PlaybookRun(proc, parsed)
-    assert "Traceback" not in run.output, run.output[-6000:]
-    for secret in secrets_:
-        assert secret not in run.output, "a token appears in the output of ansible-playbook"
-    return run
+    """ansible-playbook from the repository root (tests.support.playbook_run); ZEROTIER_* of this environment does
+    not leak in; fails on a traceback or on any of `secrets_` in the output."""
+    return support_run_playbook(playbook_text, extra_vars=extra_vars, args=args, secrets=secrets_, strip=("ZEROTIER_",),
+                                env=dict({"ANSIBLE_PYTHON_INTERPRETER": str(PYTHON)}, **(env or {})))
