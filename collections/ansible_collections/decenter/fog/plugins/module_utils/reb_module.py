@@ -9,28 +9,20 @@ The same `run` functions are called in-process by the controller-side action plu
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.decenter.fog.plugins.module_utils.fog_module import call_run, new_module
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import WEB3_IMPORT_ERROR
 from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_tx import take_warnings
 
 
 def run_as_module(spec):
-    """`spec` is the module's SPEC dict: argument_spec, run and optional validation keywords."""
-    module = AnsibleModule(supports_check_mode=True, **module_kwargs(spec))
+    """`spec` is the module's SPEC dict: argument_spec, run and optional validation keywords (see fog_module)."""
+    module = new_module(spec)
     if WEB3_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("web3"), exception=WEB3_IMPORT_ERROR)
-    try:
-        result = spec["run"](module.params, module.check_mode)
-    except RebError as e:
-        module.fail_json(msg=str(e))
-    if not module._diff:
-        result.pop("diff", None)
+    result = call_run(module, spec, errors=(RebError,))
     for warning in take_warnings():
         module.warn(warning)
     module.exit_json(**result)
-
-
-def module_kwargs(spec):
-    return dict((k, v) for k, v in spec.items() if k != "run")

@@ -25,6 +25,8 @@ from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.decenter.fog.plugins.module_utils.fog_module import FogError
+
 CENTRAL_URL = "https://api.zerotier.com/api/v1"
 LOCAL_URL = "http://127.0.0.1:9993"
 NETWORK_ID_RE = re.compile(r"^[0-9a-f]{16}$")
@@ -57,12 +59,11 @@ CONTROLLER_ARGUMENT_SPEC = dict(
 )
 
 
-class ZeroTierError(Exception):
-    """A failure with a message for the user; `status` is the HTTP status when there was one."""
+class ZeroTierError(FogError):
+    """A failure with a message for the user; `status` is the HTTP status when there was one (also in the result)."""
 
     def __init__(self, msg, status=None):
-        super(ZeroTierError, self).__init__(msg)
-        self.msg = msg
+        super(ZeroTierError, self).__init__(msg, status=status)
         self.status = status
 
 

@@ -206,8 +206,7 @@ import io
 import json
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.decenter.fog.plugins.module_utils.fog_module import FogError, run_as_module
 from ansible_collections.decenter.fog.plugins.module_utils.fog_placement_core import (
     PlacementError, first_offer_filters, place)
 
@@ -273,27 +272,24 @@ def read_app_file(path):
                              % (path, where, getattr(e, "problem", None) or e))
 
 
-def run(params):
+def run(params, check_mode):
+    """Placement only reads, so check mode changes nothing."""
     app = params["app"] if params["app"] is not None else read_app_file(params["app_file"])
     result = place(app, params["hosts"], params["links"])
     result["reb_filters"] = first_offer_filters(result)
-    return result
+    if params["require_feasible"] and not result["feasible"]:
+        raise FogError("%s cannot be placed on the given hosts: %s"
+                       % (result["app_name"], " ".join(u["reason"] for u in result["unmet"])),
+                       changed=False, **result)
+    return dict(changed=False, **result)
+
+
+SPEC = dict(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("app", "app_file")],
+            required_one_of=[("app", "app_file")], run=run)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("app", "app_file")],
-                           required_one_of=[("app", "app_file")], supports_check_mode=True)
-    try:
-        result, error = run(module.params), None
-    except PlacementError as e:
-        result, error = None, str(e)
-    if error:  # outside the handler: the message is the whole story, no exception chain is attached
-        module.fail_json(msg=error)
-    if module.params["require_feasible"] and not result["feasible"]:
-        module.fail_json(msg="%s cannot be placed on the given hosts: %s"
-                         % (result["app_name"], " ".join(u["reason"] for u in result["unmet"])),
-                         changed=False, **result)
-    module.exit_json(changed=False, **result)
+    run_as_module(SPEC, errors=(PlacementError, FogError))
 
 
 if __name__ == "__main__":

@@ -154,9 +154,9 @@ member:
 
 import ipaddress
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.decenter.fog.plugins.module_utils.fog_module import run_as_module
 from ansible_collections.decenter.fog.plugins.module_utils.zerotier_api import (
     CONTROLLER_ARGUMENT_SPEC, ControllerApi, ZeroTierError, check_network_id, check_node_id)
 
@@ -193,11 +193,17 @@ def wanted(params, flavor, current):
     return base
 
 
-def run(module):
-    p = module.params
-    flavor = p["api_flavor"]
+def resolved(params):
+    """The task's parameters with network_id and node_id in canonical form (the given ones are left as they are)."""
+    p = dict(params)
     p["network_id"] = check_network_id(p["network_id"])
     p["node_id"] = check_node_id(p["node_id"])
+    return p
+
+
+def run(params, check_mode):
+    p = resolved(params)
+    flavor = p["api_flavor"]
     if flavor == "controller":
         given = [k for k in ("name", "description") if p[k] is not None]
         if given:
@@ -206,10 +212,8 @@ def run(module):
     api = ControllerApi(flavor, p["api_url"], p["api_token"], p["timeout"], p["validate_certs"])
     current = api.get_member(p["network_id"], p["node_id"])
     desired = wanted(p, flavor, current)
-    result = dict(changed=current != desired, member=desired)
-    if module._diff:
-        result["diff"] = dict(before=current or {}, after=desired or {})
-    if not result["changed"] or module.check_mode:
+    result = dict(changed=current != desired, member=desired, diff=dict(before=current or {}, after=desired or {}))
+    if not result["changed"] or check_mode:
         return result
     if desired is None:
         api.delete_member(p["network_id"], p["node_id"])
@@ -223,23 +227,21 @@ def run(module):
     return result
 
 
+ARGUMENT_SPEC = dict(
+    network_id=dict(type="str", required=True),
+    node_id=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    authorized=dict(type="bool", default=True),
+    ip_assignments=dict(type="list", elements="str"),
+    name=dict(type="str"),
+    description=dict(type="str"),
+)
+ARGUMENT_SPEC.update(CONTROLLER_ARGUMENT_SPEC)
+SPEC = dict(argument_spec=ARGUMENT_SPEC, run=run)
+
+
 def main():
-    spec = dict(
-        network_id=dict(type="str", required=True),
-        node_id=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        authorized=dict(type="bool", default=True),
-        ip_assignments=dict(type="list", elements="str"),
-        name=dict(type="str"),
-        description=dict(type="str"),
-    )
-    spec.update(CONTROLLER_ARGUMENT_SPEC)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    try:
-        result = run(module)
-    except ZeroTierError as exc:
-        module.fail_json(msg=exc.msg, status=exc.status)
-    module.exit_json(**result)
+    run_as_module(SPEC, errors=(ZeroTierError,))
 
 
 if __name__ == "__main__":

@@ -140,9 +140,10 @@ network:
 import ipaddress
 import time
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.decenter.fog.plugins.module_utils.fog_module import run_as_module
 from ansible_collections.decenter.fog.plugins.module_utils.zerotier_api import (
     LOCAL_URL, LocalService, ZeroTierError, check_network_id, read_token_file)
 
@@ -226,20 +227,25 @@ def wait_ready(service, params, node_id, deadline):
                                                                             controller=nwid[:10])))
 
 
-def run(module):
-    p = module.params
+def resolved(params):
+    """The task's parameters with network_id and addresses in canonical form (the given ones are left as they are)."""
+    p = dict(params)
     p["network_id"] = check_network_id(p["network_id"])
     p["addresses"] = canonical(p["addresses"])
+    return p
+
+
+def run(params, check_mode):
+    p = resolved(params)
     deadline = time.time() + max(p["wait_timeout"], 0)
     service, status = local_service(p, deadline)
     node_id = to_text(status["address"])
     before = view(service.network(p["network_id"]))
     want_joined = p["state"] == "present"
     changed = (before is not None) != want_joined
-    result = dict(changed=changed, node_id=node_id, joined=want_joined, network=before if want_joined else None)
-    if module._diff:
-        result["diff"] = dict(before=dict(joined=before is not None), after=dict(joined=want_joined))
-    if module.check_mode:
+    result = dict(changed=changed, node_id=node_id, joined=want_joined, network=before if want_joined else None,
+                  diff=dict(before=dict(joined=before is not None), after=dict(joined=want_joined)))
+    if check_mode:
         return result
     if changed and want_joined:
         result["network"] = view(service.join(p["network_id"]))
@@ -251,26 +257,24 @@ def run(module):
     return result
 
 
+SPEC = dict(
+    argument_spec=dict(
+        network_id=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        wait=dict(type="bool", default=False),
+        addresses=dict(type="list", elements="str", default=[]),
+        wait_timeout=dict(type="int", default=60),
+        api_url=dict(type="str", default=LOCAL_URL),
+        api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["ZEROTIER_LOCAL_API_TOKEN"])),
+        authtoken_file=dict(type="path", default="/var/lib/zerotier-one/authtoken.secret"),
+        timeout=dict(type="float", default=10.0),
+    ),
+    run=run,
+)
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            network_id=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            wait=dict(type="bool", default=False),
-            addresses=dict(type="list", elements="str", default=[]),
-            wait_timeout=dict(type="int", default=60),
-            api_url=dict(type="str", default=LOCAL_URL),
-            api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["ZEROTIER_LOCAL_API_TOKEN"])),
-            authtoken_file=dict(type="path", default="/var/lib/zerotier-one/authtoken.secret"),
-            timeout=dict(type="float", default=10.0),
-        ),
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module)
-    except ZeroTierError as exc:
-        module.fail_json(msg=exc.msg, status=exc.status)
-    module.exit_json(**result)
+    run_as_module(SPEC, errors=(ZeroTierError,))
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ from ansible.errors import AnsibleActionFail, AnsibleUndefinedVariable
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.decenter.fog.plugins.module_utils.fog_module import module_kwargs
 from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
-from ansible_collections.decenter.fog.plugins.module_utils.reb_module import module_kwargs
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CHAIN_OPTION_NAMES
 # Imported here, at plugin load, on purpose: see the module docstring.
 from ansible_collections.decenter.fog.plugins.module_utils import reb_client  # noqa: F401 pylint: disable=unused-import
