@@ -164,6 +164,14 @@ def member_args(ns, hub_key="", **over):
     return args
 
 
+def wireguard_state(sh):
+    """The namespace's links, the machine's userspace WireGuard sockets and processes (to explain a failure)."""
+    procs = subprocess.run(["ps", "-eo", "pid,ppid,pgid,sid,lstart,args"], capture_output=True, text=True).stdout
+    return "links:\n%s\nsockets: %s\nwireguard-go:\n%s" % (
+        sh("ip", "-d", "link").stdout, sorted(os.listdir("/var/run/wireguard")) if os.path.isdir("/var/run/wireguard")
+        else None, "\n".join(line for line in procs.splitlines() if "wireguard-go" in line or "PID" in line))
+
+
 def test_join_rerun_drift_check_mode_and_leave(netns):
     play, sh = netns["play"], netns["sh"]
     # First read: keys are made, nothing else; the configuration waits for the peer's key.
@@ -187,7 +195,9 @@ def test_join_rerun_drift_check_mode_and_leave(netns):
     assert hub["changed"] and member["changed"] and member["verified"] and member["unanswered"] == []
     conf = (netns["tmp"] / "member" / (netns["member"] + ".conf")).read_text()
     assert "PrivateKey" not in conf.replace("No PrivateKey here", "") and "# peer: hub" in conf
-    assert "10.78.0.0/24" in sh("ip", "-4", "route", "show", "dev", netns["member"]).stdout
+    # Seen once in CI (1 run of 6): the member's link was gone right after the module reported it up. The message
+    # carries what the next occurrence needs to find out why.
+    assert "10.78.0.0/24" in sh("ip", "-4", "route", "show", "dev", netns["member"]).stdout, wireguard_state(sh)
     assert sh("wg", "show", netns["member"], "public-key").stdout.strip() == member["public_key"]
 
     # A read of hosts as wanted (peer keys from their configurations) is in sync, pings, changes nothing.
