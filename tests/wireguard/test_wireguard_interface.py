@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.playbook_run import run_playbook
+
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = ROOT / "collections/ansible_collections/decenter/fog/plugins/modules/wireguard_interface.py"
-ANSIBLE_PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
 KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 
 
@@ -119,16 +120,13 @@ def netns(tmp_path):
     ns = {"pid": holder.pid, "tmp": tmp_path, "hub": "wgh" + tag, "member": "wgm" + tag}
 
     def play(args, check=False, fail=False):
-        (tmp_path / "extra.json").write_text(json.dumps({"args": args}))
-        cmd = ["nsenter", "--net=/proc/%d/ns/net" % holder.pid, str(ANSIBLE_PLAYBOOK), "-i", "localhost,", "-c",
-               "local", str(tmp_path / "play.yml"), "-e", "@" + str(tmp_path / "extra.json")] + (
-                   ["--check"] if check else [])
-        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-        out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        out = run_playbook(tmp_path / "play.yml", extra_vars={"args": args}, args=["--check"] if check else [],
+                           callback="ansible.builtin.json", env={"ANSIBLE_PYTHON_INTERPRETER": sys.executable},
+                           wrapper=["nsenter", "--net=/proc/%d/ns/net" % holder.pid])
+        # The keys are made by the run itself, so they are looked for in its output afterwards.
         for key_file in tmp_path.glob("*/*.key"):
-            assert key_file.read_text().strip() not in out.stdout + out.stderr, "a private key was shown"
-        assert (out.returncode != 0) == fail, out.stdout[-3000:] + out.stderr[-3000:]
+            assert key_file.read_text().strip() not in out.output, "a private key was shown"
+        assert (out.rc != 0) == fail, out.stdout[-3000:] + out.stderr[-3000:]
         return json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
 
     def sh(*argv):
