@@ -175,11 +175,15 @@ def test_a_rebuilt_chain_is_read_from_its_start(tmp_path):
             source = SourceProcess(source_args(market, tmp_path), tmp_path / "source.log")
             try:
                 events = source.wait_for(lambda ev: requested(ev))
+                # the next round must find a cursor past the second chain's end: kill only once it is written
+                last = (events[-1]["block_number"], events[-1]["log_index"])
+                source.wait_for(lambda ev: cursor_at(tmp_path) >= last)
             finally:
                 source.kill()
             assert requested(events) == [rid]
         finally:
             chain.stop()
+    assert cursor.exists()
     assert "which this chain does not have" in (tmp_path / "source.log").read_text()
 
 

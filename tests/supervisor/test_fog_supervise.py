@@ -171,3 +171,26 @@ def test_another_hosts_service_holding_a_lock_of_the_same_path_is_left_alone(sup
     finally:
         other.kill()
         other.wait(10)
+
+
+def use_service(supervise, code):
+    """Run another service under the same name: code gets $FOG_HEALTH_FILE and the pid file as argv[2]."""
+    assert code != SERVICE, "the replacement did not apply"
+    (supervise.tmp / "service.py").write_text(code)
+
+
+def test_a_health_file_written_in_place_is_waited_for_not_a_traceback(supervise):
+    """A service that opens its health file (now empty) and writes the URL a moment later: the supervisor reads
+    the empty file in between and must wait, not crash on an empty URL."""
+    use_service(supervise, SERVICE.replace('f.write("http', 'f.flush(); time.sleep(1.5); f.write("http'))
+    first = supervise("ensure", "svc")
+    assert first["changed"] and len(supervise.service_pids()) == 1
+
+
+def test_a_health_file_that_is_not_a_url_fails_the_start_saying_so(supervise):
+    use_service(supervise, SERVICE.replace('"http://127.0.0.1:%d/healthz\\n" % server.server_address[1]',
+                                           '"port 8080\\n"'))
+    out = subprocess.run([sys.executable, str(SUPERVISE), "ensure", "svc"], env=dict(supervise.env,
+                         FOG_HEALTHY_WITHIN="2"), capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "Traceback" not in out.stderr, out.stderr
+    assert "holds 'port 8080', not an http(s) URL" in out.stderr, out.stderr

@@ -648,6 +648,10 @@ def main():
             host.syncconf()
         # After a bring-up wg-quick added the routes itself; a link someone set down lost them.
         state = host.link()
+        if state is None:
+            host.fail('%s is gone right after it was brought up: its userspace implementation exited (its socket '
+                      '/var/run/wireguard/%s.sock removed, or the process killed); see `wg-quick up %s` by hand'
+                      % (host.iface, host.iface, host.conf_file))
         if state is not None and not state['up']:
             host.run(['ip', 'link', 'set', 'dev', host.iface, 'up'], check=True)
         for net in host.missing_routes():

@@ -164,6 +164,10 @@ def health(name):
             url = f.read().strip()
     except (IOError, OSError):
         return "it announced no health endpoint"
+    if not url:  # a service that writes the file in place is read between its open and its write
+        return "its health file %s is still empty" % health_path(name)
+    if not url.startswith(("http://", "https://")):
+        return "its health file %s holds %r, not an http(s) URL" % (health_path(name), url[:200])
     try:
         with urllib.request.urlopen(url, timeout=3) as reply:
             return None if reply.status == 200 else "%s answered %d" % (url, reply.status)
