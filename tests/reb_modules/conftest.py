@@ -1,5 +1,9 @@
-"""Helpers of the REB module integration tests: real `ansible-playbook` processes against the
-session's real anvil, one fresh REB (deployed through decenter.fog.reb_contract) per test module.
+"""Helpers of the REB module tests against the session's real anvil, one fresh REB per test module.
+
+Two ways to run a module: `Reb.do` calls its SPEC run() in-process with the arguments validated as its action
+plugin does (tests/support/reb_inproc.py): the modules' logic. `Reb.run` starts a real `ansible-playbook`: the
+wiring (action plugin, reb_* variables, module_defaults, no_log, --check and errors through Ansible); each
+module keeps such cases.
 
 Keys are never written into playbooks: they are read from `anvil.keys()` at run time and handed
 to ansible the way a user would, through a vars file (`-e @file`), `-e` or DECENTER_REB_PRIVATE_KEY.
@@ -13,6 +17,7 @@ from eth_account import Account
 
 from tests.support.chain import CHAIN_ID, artifact
 from tests.support.playbook_run import run_playbook as support_run_playbook
+from tests.support.reb_inproc import run_module
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,6 +89,20 @@ class Reb(object):
         kwargs.setdefault("secrets", self.keys)
         return run_playbook(playbook_text, extra_vars=self.vars(**(extra_vars or {})), **kwargs)
 
+    def do(self, module, /, check_mode=False, diff=False, env=None, secrets=(), **args):
+        """Module `module` (e.g. "reb_offer") in-process with this REB's chain options (as module_defaults sets
+        them) and `args`; returns its result dict, failed=True and msg for an error. See tests/support/reb_inproc."""
+        options = dict(rpc_url=self.url, chain_id=CHAIN_ID, contract_address=self.address)
+        options.update(args)
+        return run_module(module, options, check_mode=check_mode, diff=diff, env=env,
+                          secrets=tuple(self.keys) + tuple(secrets))
+
+    def ok(self, module, /, **kwargs):
+        """`do`, and the task must not fail (as a playbook's rc 0 said)."""
+        result = self.do(module, **kwargs)
+        assert not result.get("failed"), result
+        return result
+
     def nonces(self, *addresses):
         addresses = addresses or tuple(self.accounts)
         return dict((a, self.w3.eth.get_transaction_count(a)) for a in addresses)
@@ -111,12 +130,11 @@ class Reb(object):
 
 
 def deploy(anvil, accept_window=3600):
-    """A fresh REB deployed by key 0 through decenter.fog.reb_contract; returns its address."""
-    run = run_playbook(DEPLOY_PLAYBOOK, extra_env={"DECENTER_REB_RPC_URL": anvil.url},
-                       extra_vars={"deployer_key": anvil.keys()[DEPLOYER], "accept_window": accept_window},
-                       secrets=anvil.keys())
-    assert run.rc == 0, run
-    result = run.task("Deploy the REB")
+    """A fresh REB deployed by key 0 through decenter.fog.reb_contract, in-process; returns its address.
+    (reb_contract runs through ansible-playbook in test_lifecycle (verify), test_check_mode (deploy, --check and
+    for real) and tests/chains (refusals, check mode).)"""
+    result = run_module("reb_contract", dict(private_key=anvil.keys()[DEPLOYER], accept_window=accept_window),
+                        env={"DECENTER_REB_RPC_URL": anvil.url}, secrets=anvil.keys())
     assert result["changed"] is True and result["chain_id"] == CHAIN_ID, result
     return result["contract_address"]
 
