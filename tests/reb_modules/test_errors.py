@@ -1,69 +1,20 @@
 """Every bad input gets a clear message, never a traceback, and sends nothing.
 
-All cases run as tasks of one playbook (ignore_errors), once for real and once in --check mode;
-each case is then a test of its own over the parsed results."""
+Every case of CASES (a task body in YAML, as a playbook holds it) runs in-process (tests/support/reb_inproc:
+the module's run() with its arguments validated as the action plugin does), once for real and once in check
+mode; each case is then a test of its own over the results. THROUGH_ANSIBLE, one case of every module, also
+runs as tasks of a real playbook (ignore_errors): the message reaches the user through the action plugin."""
 import re
 
 import pytest
 from eth_account import Account
 
-from tests.reb_modules.conftest import A, B, C, play, run_playbook
+from tests.reb_modules.conftest import A, B, C, play
 from tests.support.chain import free_port
+from tests.support.reb_inproc import run_module, yaml_task
 
 PRICE = 1000
 UINT96 = 2 ** 96
-
-SETUP = play("""
-- name: Register provider B
-  decenter.fog.reb_provider:
-    name: Provider B (KETI)
-    private_key: "{{ key_b }}"
-
-- name: Publish the nodes
-  decenter.fog.reb_offer:
-    private_key: "{{ key_b }}"
-    node_id: "{{ item }}"
-    region: SEOUL-KETI
-    cpu_millicores: 1000
-    memory_mib: 1024
-    price_per_hour: "{{ price }}"
-    max_hours: 10
-  loop: [err-open, err-reserved, err-accepted, err-cancelled, err-withdrawn, err-late]
-  register: published
-
-- name: Buyer A requests some of them
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_a }}"
-    state: requested
-    offer_id: "{{ item.offer.id }}"
-    hours: 2
-    buyer_public_key: "{{ buyer_public_key }}"
-  loop: "{{ published.results }}"
-  loop_control:
-    label: "{{ item.item }}"
-  when: item.item in ['err-reserved', 'err-accepted', 'err-cancelled', 'err-late']
-  register: requested
-
-- name: Seller B accepts err-accepted
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_b }}"
-    state: accepted
-    offer_id: "{{ published.results[2].offer.id }}"
-    access_endpoint: "198.51.100.4:22"
-    host_key_fingerprint: "{{ host_fingerprint }}"
-
-- name: Buyer A cancels err-cancelled
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_a }}"
-    state: cancelled
-    offer_id: "{{ published.results[3].offer.id }}"
-
-- name: Seller B withdraws err-withdrawn
-  decenter.fog.reb_offer:
-    private_key: "{{ key_b }}"
-    node_id: err-withdrawn
-    state: absent
-""", "A market with offers in every state")
 
 
 def offer_task(key, node_id, extra="", price=1000, region="SEOUL-KETI"):
@@ -376,12 +327,21 @@ def deploy_other_contract(w3, sender):
 
 @pytest.fixture(scope="module")
 def market(reb, ssh_material):
-    run = reb.run(SETUP, dict(price=PRICE, buyer_public_key=ssh_material["buyer_public_key"],
-                              host_fingerprint=ssh_material["host_fingerprint"]))
-    assert run.rc == 0, run
-    facts = dict(offers=dict((r["item"], r["offer"]["id"]) for r in run.task("Publish the nodes")["results"]),
-                 reservations=dict((r["item"]["item"], r["reservation"]["id"])
-                                   for r in run.task("Buyer A requests some of them")["results"] if "reservation" in r))
+    """A market with offers in every state (in-process)."""
+    key_a, key_b = reb.keys[A], reb.keys[B]
+    reb.ok("reb_provider", name="Provider B (KETI)", private_key=key_b)
+    offers = dict((node, reb.ok("reb_offer", private_key=key_b, node_id=node, region="SEOUL-KETI",
+                                cpu_millicores=1000, memory_mib=1024, price_per_hour=PRICE, max_hours=10)["offer"]["id"])
+                  for node in ("err-open", "err-reserved", "err-accepted", "err-cancelled", "err-withdrawn",
+                               "err-late"))
+    reservations = dict((node, reb.ok("reb_reservation", private_key=key_a, state="requested", offer_id=offers[node],
+                                      hours=2, buyer_public_key=ssh_material["buyer_public_key"])["reservation"]["id"])
+                        for node in ("err-reserved", "err-accepted", "err-cancelled", "err-late"))
+    reb.ok("reb_reservation", private_key=key_b, state="accepted", offer_id=offers["err-accepted"],
+           access_endpoint="198.51.100.4:22", host_key_fingerprint=ssh_material["host_fingerprint"])
+    reb.ok("reb_reservation", private_key=key_a, state="cancelled", offer_id=offers["err-cancelled"])
+    reb.ok("reb_offer", private_key=key_b, node_id="err-withdrawn", state="absent")
+    facts = dict(offers=offers, reservations=reservations)
     assert sorted(facts["reservations"]) == ["err-accepted", "err-cancelled", "err-late", "err-reserved"]
     poor = Account.create()
     assert reb.w3.eth.get_balance(poor.address) == 0
@@ -403,23 +363,49 @@ def expected(pattern, market, reb):
     return re.sub(r"\{[a-z_:-]+\}", lambda m: values.get(m.group(0), re.escape(m.group(0))), pattern)
 
 
-def bad_inputs_playbook():
+def case_vars(reb, market):
+    """What the case bodies refer to: the market's facts and the role keys and addresses."""
+    return reb.vars(**market)
+
+
+def bad_inputs_playbook(names):
     tasks = []
     for name, body, _ in CASES:
+        if name not in names:
+            continue
         body = "\n".join("  " + line for line in body.strip("\n").splitlines())
         tasks.append("- name: %s\n  ignore_errors: true\n%s" % (name, body))
     return play("\n\n".join(tasks), "Bad inputs")
 
 
-def run_bad_inputs(reb, market, args=()):
+def sends_nothing(reb, market):
+    """A context: no account's nonce and no offer or reservation count may move inside it."""
     accounts = reb.accounts + [market["addr_poor"]]
-    nonces, counts = reb.nonces(*accounts), (reb.offer_count(), reb.reservation_count())
-    run = reb.run(bad_inputs_playbook(), market, args=list(args), secrets=reb.keys + [market["key_poor"]])
-    assert run.rc == 0, run  # every failure was ignored: the play itself went through
-    assert reb.nonces(*accounts) == nonces, "a bad input sent a transaction"
-    assert (reb.offer_count(), reb.reservation_count()) == counts
-    assert len(run.results) == len(CASES)
-    return run
+    return _Unchanged(lambda: (reb.nonces(*accounts), reb.offer_count(), reb.reservation_count()))
+
+
+class _Unchanged(object):
+    def __init__(self, read):
+        self.read = read
+
+    def __enter__(self):
+        self.before = self.read()
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            assert self.read() == self.before, "a bad input sent a transaction"
+
+
+def run_bad_inputs(reb, market, check_mode=False):
+    """Every case in-process; {case id: result}."""
+    variables = case_vars(reb, market)
+    results = {}
+    with sends_nothing(reb, market):
+        for name, body, _ in CASES:
+            module, args = yaml_task(body, variables)
+            results[name] = reb.do(module, check_mode=check_mode, secrets=[market["key_poor"]], **args)
+    assert len(results) == len(CASES)
+    return results
 
 
 @pytest.fixture(scope="module")
@@ -429,7 +415,7 @@ def bad_run(reb, market):
 
 @pytest.fixture(scope="module")
 def bad_check_run(reb, market):
-    return run_bad_inputs(reb, market, ["--check"])
+    return run_bad_inputs(reb, market, check_mode=True)
 
 
 def assert_clear_failure(result, pattern):
@@ -441,7 +427,7 @@ def assert_clear_failure(result, pattern):
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_bad_input_fails_clearly(reb, market, bad_run, case):
     name, _, pattern = case
-    assert_clear_failure(bad_run.task(name), expected(pattern, market, reb))
+    assert_clear_failure(bad_run[name], expected(pattern, market, reb))
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
@@ -449,71 +435,54 @@ def test_bad_input_fails_clearly_in_check_mode(reb, market, bad_check_run, case)
     name, _, pattern = case
     # Check mode simulates the transaction (eth_estimateGas), so what only the REB checks (who may act,
     # funds) is refused in --check exactly as in a real run.
-    assert_clear_failure(bad_check_run.task(name), expected(pattern, market, reb))
+    assert_clear_failure(bad_check_run[name], expected(pattern, market, reb))
 
 
-DEADLINE = play("""
-- name: Seller B accepts the request
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_b }}"
-    state: accepted
-    reservation_id: "{{ reservations['err-late'] }}"
-    access_endpoint: "198.51.100.4:22"
-    host_key_fingerprint: "{{ host_fingerprint }}"
-  ignore_errors: true
-  when: not early
+# One case of every module through ansible-playbook: the action plugin turns the error into the task's failure.
+THROUGH_ANSIBLE = ("wrong chain id", "self without key", "contract with another accept window", "empty provider name",
+                   "malformed key", "tier 300", "reserve an offer another buyer holds", "insufficient funds")
 
-- name: A third party expires the request
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_c }}"
-    state: expired
-    reservation_id: "{{ reservations['err-late'] }}"
-  ignore_errors: "{{ early }}"
-""", "Deadlines")
+
+def test_bad_inputs_fail_clearly_through_ansible(reb, market, bad_run, bad_check_run):
+    # bad_run and bad_check_run first: the same cases in-process, before and not after this run.
+    with sends_nothing(reb, market):
+        run = reb.run(bad_inputs_playbook(THROUGH_ANSIBLE), market, secrets=reb.keys + [market["key_poor"]])
+    assert run.rc == 0, run  # every failure was ignored: the play itself went through
+    assert [n for n, _ in run.results] == [name for name, _, _ in CASES if name in THROUGH_ANSIBLE]
+    assert sorted(set(yaml_task(body, case_vars(reb, market))[0] for name, body, _ in CASES
+                      if name in THROUGH_ANSIBLE)) == ["reb_contract", "reb_offer", "reb_offer_info", "reb_provider",
+                                                       "reb_reservation", "reb_reservation_info", "reb_withdraw"]
+    for name, _, pattern in CASES:
+        if name in THROUGH_ANSIBLE:
+            assert_clear_failure(run.task(name), expected(pattern, market, reb))
 
 
 def test_expire_before_and_accept_after_the_deadline(reb, market, bad_run, bad_check_run):
     # bad_run and bad_check_run are requested so they run before this test moves the chain's clock.
     reservation = market["reservations"]["err-late"]
+    accept = dict(private_key=reb.keys[B], state="accepted", reservation_id=reservation,
+                  access_endpoint="198.51.100.4:22", host_key_fingerprint=market["host_fingerprint"])
+    expire = dict(private_key=reb.keys[C], state="expired", reservation_id=reservation)
     nonces = reb.nonces()
-    early = reb.run(DEADLINE, dict(market, early=True))
-    assert early.rc == 0, early
-    assert_clear_failure(early.task("A third party expires the request"),
+    assert_clear_failure(reb.do("reb_reservation", **expire),
                          r"reservation %d cannot be expired before its accept deadline \d+ \(now \d+\)" % reservation)
     assert reb.nonces() == nonces
 
     reb.travel(3600 + 60)  # past the accept window
-    late = reb.run(DEADLINE, dict(market, early=False))
-    assert late.rc == 0, late
-    assert_clear_failure(late.task("Seller B accepts the request"),
+    assert_clear_failure(reb.do("reb_reservation", **accept),
                          r"reservation %d can no longer be accepted: its deadline \d+ passed" % reservation)
-    expired = late.task("A third party expires the request")  # anyone may, once the deadline passed
+    expired = reb.do("reb_reservation", **expire)  # anyone may, once the deadline passed
     assert expired["changed"] is True and expired["reservation"]["state"] == "expired"
     assert reb.nonces()[reb.accounts[B]] == nonces[reb.accounts[B]]
 
 
-ENV_ONLY = """\
-- name: Chain options from the environment only
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: The chain id from the environment is enforced
-      decenter.fog.reb_withdraw:
-      ignore_errors: true
-
-    - name: The task's chain_id wins over the environment
-      decenter.fog.reb_withdraw:
-        chain_id: 31337
-"""
-
-
 def test_chain_options_from_the_environment(reb):
-    """DECENTER_REB_RPC_URL, _CHAIN_ID, _CONTRACT and _PRIVATE_KEY are used when a task sets nothing."""
+    """DECENTER_REB_RPC_URL, _CHAIN_ID, _CONTRACT and _PRIVATE_KEY are used when a task sets nothing (the
+    arguments' env fallbacks; tests/reb_modules/test_secrets.py has them through ansible-playbook)."""
     env = dict(DECENTER_REB_RPC_URL=reb.url, DECENTER_REB_CHAIN_ID="5", DECENTER_REB_CONTRACT=reb.address,
                DECENTER_REB_PRIVATE_KEY=reb.keys[C])
-    run = run_playbook(ENV_ONLY, extra_env=env, secrets=reb.keys)
-    assert run.rc == 0, run
-    assert_clear_failure(run.task("The chain id from the environment is enforced"),
+    # The chain id from the environment is enforced
+    assert_clear_failure(run_module("reb_withdraw", {}, env=env, secrets=reb.keys),
                          r"the node at %s serves chain id 31337 but chain_id=5 was asked for" % re.escape(reb.url))
-    ok = run.task("The task's chain_id wins over the environment")
+    ok = run_module("reb_withdraw", {"chain_id": 31337}, env=env, secrets=reb.keys)  # the task's chain_id wins
     assert ok["address"] == reb.accounts[C] and ok["changed"] is False and ok["amount"] == 0
