@@ -1,87 +1,31 @@
-"""reb_offer_info filters and ranking, reb_reservation_info selection and its time_left/cost_so_far."""
-import json
-
+"""reb_offer_info filters and ranking, reb_reservation_info selection and its time_left/cost_so_far (in-process:
+the modules' run() as their action plugins call it; tests/reb_modules/test_chain_vars.py and test_secrets.py run
+them through ansible-playbook)."""
 import pytest
 
-from tests.reb_modules.conftest import A, B, play
+from tests.reb_modules.conftest import A, B
+from tests.support.reb_inproc import render
 
 SEOUL_CITY_HALL = "37.5665,126.9780"
 SEONGNAM = "37.4000,127.1000"
 ELAPSED = 1800  # seconds of chain time between the acceptance and the queries
 
-SETUP = play("""
-- name: Register the providers
-  decenter.fog.reb_provider:
-    name: "{{ item.name }}"
-    private_key: "{{ lookup('vars', 'key_' + item.who) }}"  # keys stay out of loop items
-  loop:
-    - {name: Provider A (FBK), who: a}
-    - {name: Provider B (KETI), who: b}
-  loop_control:
-    label: "{{ item.name }}"
-
-- name: Publish the offers
-  decenter.fog.reb_offer:
-    private_key: "{{ lookup('vars', 'key_' + item.who) }}"  # keys stay out of loop items
-    node_id: "{{ item.node }}"
-    region: "{{ item.region }}"
-    location: "{{ item.location | default('') }}"
-    cpu_millicores: "{{ item.cpu }}"
-    memory_mib: "{{ item.memory }}"
-    architecture: "{{ item.arch | default('amd64') }}"
-    devices: "{{ item.devices | default([]) }}"
-    price_per_hour: "{{ item.price }}"
-    max_hours: "{{ item.max_hours | default(720) }}"
-  loop:
-    - {node: info-seoul-1, who: b, region: SEOUL-KETI, location: "37.5665,126.9780", cpu: 2000,
-       memory: 2048, devices: ["camkor1:camera"], price: 1000}
-    - {node: info-seoul-2, who: b, region: SEOUL-KETI, location: "37.4000,127.1000", cpu: 4000,
-       memory: 8192, devices: ["lidar1:lidar"], price: 1000}
-    - {node: info-trento-1, who: a, region: TRENTO-FBK, location: "46.0664,11.1257", cpu: 1000,
-       memory: 1024, devices: ["camit1:camera"], price: 500, max_hours: 2}
-    - {node: info-trento-2, who: a, region: TRENTO-FBK, cpu: 8000, memory: 16384, price: 3000}
-    - {node: info-seoul-3, who: b, region: SEOUL-KETI, cpu: 2000, memory: 2048, arch: arm64, price: 2000}
-    - {node: info-trento-3, who: a, region: TRENTO-FBK, cpu: 1000, memory: 1024, price: 700}
-    - {node: info-seoul-4, who: b, region: SEOUL-KETI, cpu: 1000, memory: 1024, price: 1500}
-  loop_control:
-    label: "{{ item.node }}"
-  register: published
-
-- name: Provider A withdraws info-trento-2
-  decenter.fog.reb_offer:
-    private_key: "{{ key_a }}"
-    node_id: info-trento-2
-    state: absent
-
-- name: Reserve
-  decenter.fog.reb_reservation:
-    private_key: "{{ lookup('vars', 'key_' + item.who) }}"  # keys stay out of loop items
-    state: requested
-    offer_id: "{{ (published.results | selectattr('item.node', 'eq', item.node) | first).offer.id }}"
-    hours: "{{ item.hours }}"
-    buyer_public_key: "{{ buyer_public_key }}"
-  loop:
-    - {node: info-seoul-3, who: a, hours: 2}
-    - {node: info-trento-3, who: b, hours: 3}
-    - {node: info-seoul-4, who: a, hours: 1}
-  loop_control:
-    label: "{{ item.node }}"
-  register: reserved
-
-- name: Seller B accepts info-seoul-3
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_b }}"
-    state: accepted
-    reservation_id: "{{ reserved.results[0].reservation.id }}"
-    access_endpoint: "198.51.100.4:22"
-    host_key_fingerprint: "{{ host_fingerprint }}"
-
-- name: Buyer A cancels info-seoul-4
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_a }}"
-    state: cancelled
-    reservation_id: "{{ reserved.results[2].reservation.id }}"
-""", "A market to search")
+# (node, seller, fields of its offer): what the market's sellers publish, in this order.
+OFFERS = [
+    ("info-seoul-1", "b", dict(region="SEOUL-KETI", location="37.5665,126.9780", cpu_millicores=2000, memory_mib=2048,
+                               devices=["camkor1:camera"], price_per_hour=1000)),
+    ("info-seoul-2", "b", dict(region="SEOUL-KETI", location="37.4000,127.1000", cpu_millicores=4000, memory_mib=8192,
+                               devices=["lidar1:lidar"], price_per_hour=1000)),
+    ("info-trento-1", "a", dict(region="TRENTO-FBK", location="46.0664,11.1257", cpu_millicores=1000, memory_mib=1024,
+                                devices=["camit1:camera"], price_per_hour=500, max_hours=2)),
+    ("info-trento-2", "a", dict(region="TRENTO-FBK", cpu_millicores=8000, memory_mib=16384, price_per_hour=3000)),
+    ("info-seoul-3", "b", dict(region="SEOUL-KETI", cpu_millicores=2000, memory_mib=2048, architecture="arm64",
+                               price_per_hour=2000)),
+    ("info-trento-3", "a", dict(region="TRENTO-FBK", cpu_millicores=1000, memory_mib=1024, price_per_hour=700)),
+    ("info-seoul-4", "b", dict(region="SEOUL-KETI", cpu_millicores=1000, memory_mib=1024, price_per_hour=1500)),
+]
+# (node, buyer, hours): the reservations, in this order.
+RESERVE = [("info-seoul-3", "a", 2), ("info-trento-3", "b", 3), ("info-seoul-4", "a", 1)]
 
 OFFER_QUERIES = {
     "open": {},
@@ -119,34 +63,45 @@ RESERVATION_QUERIES = {
 }
 
 
-def queries_playbook():
-    tasks = []
+def run_queries(reb, facts):
+    """Every query of OFFER_QUERIES and RESERVATION_QUERIES in check mode (read-only: the same as a real run);
+    {"offers: <query>" or "reservations: <query>": result}."""
+    variables = reb.vars(**facts)
+    results = {}
     for name, filters in OFFER_QUERIES.items():
-        tasks.append({"name": "offers: " + name, "decenter.fog.reb_offer_info": filters})
+        results["offers: " + name] = reb.ok("reb_offer_info", check_mode=True, **render(filters, variables))
     for name, (key, filters) in RESERVATION_QUERIES.items():
         args = dict(filters, private_key="{{ %s }}" % key) if key else filters
-        tasks.append({"name": "reservations: " + name, "decenter.fog.reb_reservation_info": args})
-    # JSON is YAML: no quoting surprises for the filter values
-    return play("\n".join("- " + json.dumps(t) for t in tasks), "Search the market")
+        results["reservations: " + name] = reb.ok("reb_reservation_info", check_mode=True,
+                                                  **render(args, variables))
+    assert not [n for n, r in results.items() if r["changed"]], results
+    return results
 
 
 @pytest.fixture(scope="module")
 def market(reb, ssh_material):
-    setup = reb.run(SETUP, dict(buyer_public_key=ssh_material["buyer_public_key"],
-                                host_fingerprint=ssh_material["host_fingerprint"]))
-    assert setup.rc == 0, setup
-    published = setup.task("Publish the offers")["results"]
-    facts = dict(offers=dict((r["item"]["node"], r["offer"]["id"]) for r in published),
-                 reservations=[r["reservation"]["id"] for r in setup.task("Reserve")["results"]])
+    """A market to search: two providers, seven offers (one withdrawn), three reservations (one accepted, one
+    cancelled)."""
+    key = {"a": reb.keys[A], "b": reb.keys[B]}
+    for who, name in (("a", "Provider A (FBK)"), ("b", "Provider B (KETI)")):
+        reb.ok("reb_provider", name=name, private_key=key[who])
+    offers = dict((node, reb.ok("reb_offer", private_key=key[who], node_id=node, **fields)["offer"]["id"])
+                  for node, who, fields in OFFERS)
+    reb.ok("reb_offer", private_key=key["a"], node_id="info-trento-2", state="absent")
+    reservations = [reb.ok("reb_reservation", private_key=key[who], state="requested", offer_id=offers[node],
+                           hours=hours, buyer_public_key=ssh_material["buyer_public_key"])["reservation"]["id"]
+                    for node, who, hours in RESERVE]
+    reb.ok("reb_reservation", private_key=key["b"], state="accepted", reservation_id=reservations[0],
+           access_endpoint="198.51.100.4:22", host_key_fingerprint=ssh_material["host_fingerprint"])
+    reb.ok("reb_reservation", private_key=key["a"], state="cancelled", reservation_id=reservations[2])
+    facts = dict(offers=offers, reservations=reservations)
     reb.travel(ELAPSED)
-    run = reb.run(queries_playbook(), facts, args=["--check"])  # read-only: the same in check mode
-    assert run.rc == 0 and run.stats["changed"] == 0, run
     names = dict((v, k) for k, v in facts["offers"].items())
-    return dict(facts, run=run, names=names)
+    return dict(facts, run=run_queries(reb, facts), names=names)
 
 
 def offer_names(market, query):
-    result = market["run"].task("offers: " + query)
+    result = market["run"]["offers: " + query]
     assert result["total"] == 7, result
     return [market["names"][o["id"]] for o in result["offers"]]
 
@@ -178,7 +133,7 @@ def test_offer_info_filters_and_ranking(market, query, expected):
 
 
 def test_offer_info_returns_the_offer_as_published(market, reb):
-    result = market["run"].task("offers: one offer")
+    result = market["run"]["offers: one offer"]
     assert result["total"] == 1
     (offer,) = result["offers"]
     assert offer == {
@@ -192,7 +147,7 @@ def test_offer_info_returns_the_offer_as_published(market, reb):
 
 
 def reservations(market, query):
-    return market["run"].task("reservations: " + query)
+    return market["run"]["reservations: " + query]
 
 
 @pytest.mark.parametrize("query, expected", [
