@@ -1,146 +1,75 @@
 """REB v2 through the modules (issue 14, issue 15 item 7): terms bound to the reservation, trusted sellers,
-order references that never pay twice, delisting a requested offer, bounds checked before anything is sent."""
+order references that never pay twice, delisting a requested offer, bounds checked before anything is sent
+(in-process: the modules' run() as their action plugins call it)."""
 import pytest
 
-from tests.reb_modules.conftest import A, B, C, play
+from tests.reb_modules.conftest import A, B, C
 
 PRICE = 1000
-
-SETUP = play("""
-- name: Register B
-  decenter.fog.reb_provider: {name: "Provider B (KETI)", private_key: "{{ key_b }}"}
-- name: Register the impostor C under the same name
-  decenter.fog.reb_provider: {name: "Provider B (KETI)", private_key: "{{ key_c }}"}
-- name: B offers seoul-keti
-  decenter.fog.reb_offer:
-    private_key: "{{ key_b }}"
-    node_id: seoul-keti
-    region: SEOUL-KETI
-    cpu_millicores: 4000
-    memory_mib: 4096
-    devices: ["camkor1:camera"]
-    price_per_hour: %d
-- name: C offers its own seoul-keti 1 wei cheaper
-  decenter.fog.reb_offer:
-    private_key: "{{ key_c }}"
-    node_id: seoul-keti
-    region: SEOUL-KETI
-    cpu_millicores: 4000
-    memory_mib: 4096
-    devices: ["camkor1:camera"]
-    price_per_hour: %d
-""" % (PRICE, PRICE - 1))
+SEOUL_KETI = dict(node_id="seoul-keti", region="SEOUL-KETI", cpu_millicores=4000, memory_mib=4096,
+                  devices=["camkor1:camera"])
 
 
 @pytest.fixture(scope="module")
 def market(reb):
-    run = reb.run(SETUP)
-    assert run.rc == 0, run
+    reb.ok("reb_provider", name="Provider B (KETI)", private_key=reb.keys[B])
+    reb.ok("reb_provider", name="Provider B (KETI)", private_key=reb.keys[C])  # the impostor C, under B's name
+    reb.ok("reb_offer", private_key=reb.keys[B], price_per_hour=PRICE, **SEOUL_KETI)
+    reb.ok("reb_offer", private_key=reb.keys[C], price_per_hour=PRICE - 1, **SEOUL_KETI)  # 1 wei cheaper
     ids = reb.contract.functions.offerIdOf
     return dict(b=ids(reb.accounts[B], "seoul-keti").call(), c=ids(reb.accounts[C], "seoul-keti").call())
 
 
-def _reserve(extra):
-    return play("""
-- name: Reserve
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_a }}"
-    state: requested
-    hours: 2
-    buyer_public_key: "{{ buyer_public_key }}"
-%s
-  ignore_errors: true
-""" % "\n".join("    " + line for line in extra.strip().splitlines()))
+def reserve(reb, ssh_material, **args):
+    """Buyer A requests 2 hours: the reb_reservation result (failed or not)."""
+    return reb.do("reb_reservation", private_key=reb.keys[A], state="requested", hours=2,
+                  buyer_public_key=ssh_material["buyer_public_key"], **args)
 
 
-CANCEL = play("""
-- name: Cancel
-  decenter.fog.reb_reservation: {private_key: "{{ key_a }}", state: cancelled, reservation_id: "{{ rid }}"}
-""")
+def cancel(reb, rid):
+    return reb.ok("reb_reservation", private_key=reb.keys[A], state="cancelled", reservation_id=rid)
 
 
 def test_offers_show_seller_addresses_names_and_terms(reb, market):
-    run = reb.run(play("""
-- name: All
-  decenter.fog.reb_offer_info: {}
-- name: Trusted
-  decenter.fog.reb_offer_info: {sellers: ["{{ addr_b }}"]}
-- name: Not an address
-  decenter.fog.reb_offer_info: {sellers: ["Provider B (KETI)"]}
-  ignore_errors: true
-"""))
-    offers = run.task("All")["offers"]
+    offers = reb.ok("reb_offer_info")["offers"]
     assert [(o["seller"], o["seller_name"]) for o in offers] == [(reb.accounts[C], "Provider B (KETI)"),
                                                                  (reb.accounts[B], "Provider B (KETI)")]
     assert all(o["terms_hash"] == "0x" + reb.contract.functions.getOffer(o["id"]).call()[-1].hex() for o in offers)
-    assert [o["id"] for o in run.task("Trusted")["offers"]] == [market["b"]]
-    assert "is not a seller address" in run.task("Not an address")["msg"]
+    assert [o["id"] for o in reb.ok("reb_offer_info", sellers=[reb.accounts[B]])["offers"]] == [market["b"]]
+    assert "is not a seller address" in reb.do("reb_offer_info", sellers=["Provider B (KETI)"])["msg"]
 
 
 def test_an_impostor_is_never_reserved_by_a_buyer_that_trusts_b(reb, market, ssh_material):
     nonces = reb.nonces()
-    run = reb.run(_reserve("""
-offer_id: "{{ offer_c }}"
-trusted_sellers: ["{{ addr_b }}"]
-"""), extra_vars=dict(buyer_public_key=ssh_material["buyer_public_key"], offer_c=market["c"]))
-    assert "not one of trusted_sellers" in run.task("Reserve")["msg"]
+    refused = reserve(reb, ssh_material, offer_id=market["c"], trusted_sellers=[reb.accounts[B]])
+    assert "not one of trusted_sellers" in refused["msg"]
     assert reb.nonces() == nonces, "nothing was sent"
-    run = reb.run(_reserve("""
-offer_filters: {region: SEOUL-KETI, device: camkor1}
-trusted_sellers: ["{{ addr_b }}"]
-order_ref: trusted-1
-"""), extra_vars=dict(buyer_public_key=ssh_material["buyer_public_key"]))
-    booked = run.task("Reserve")
+    booked = reserve(reb, ssh_material, offer_filters={"region": "SEOUL-KETI", "device": "camkor1"},
+                     trusted_sellers=[reb.accounts[B]], order_ref="trusted-1")
     assert booked["changed"] and booked["offer"]["id"] == market["b"], booked  # not C's, 1 wei cheaper
-    run = reb.run(CANCEL, extra_vars=dict(rid=booked["reservation"]["id"]))
-    assert run.rc == 0, run
+    cancel(reb, booked["reservation"]["id"])
 
 
 def test_a_rerun_of_an_order_never_pays_twice_and_a_new_order_does(reb, market, ssh_material):
-    v = dict(buyer_public_key=ssh_material["buyer_public_key"], offer_b=market["b"])
-    order = _reserve("""
-offer_id: "{{ offer_b }}"
-order_ref: "{{ ref }}"
-""")
-    first = reb.run(order, extra_vars=dict(v, ref="order-1")).task("Reserve")
+    first = reserve(reb, ssh_material, offer_id=market["b"], order_ref="order-1")
     assert first["changed"] and first["reservation"]["state"] == "requested", first
     rid = first["reservation"]["id"]
-    assert reb.run(CANCEL, extra_vars=dict(rid=rid)).rc == 0  # the order ended; the offer is open again
+    cancel(reb, rid)  # the order ended; the offer is open again
     balances, nonces = reb.balances(), reb.nonces()
-    again = reb.run(order, extra_vars=dict(v, ref="order-1")).task("Reserve")
+    again = reserve(reb, ssh_material, offer_id=market["b"], order_ref="order-1")
     assert not again["changed"] and again["reservation"]["id"] == rid and again["reservation"]["state"] == "cancelled"
     assert (reb.balances(), reb.nonces()) == (balances, nonces), "the rerun paid nothing"
-    new = reb.run(order, extra_vars=dict(v, ref="order-2")).task("Reserve")
+    new = reserve(reb, ssh_material, offer_id=market["b"], order_ref="order-2")
     assert new["changed"] and new["reservation"]["id"] == rid + 1
     assert reb.balances()[reb.accounts[A]] < balances[reb.accounts[A]] - 2 * PRICE + 1
-    assert reb.run(CANCEL, extra_vars=dict(rid=rid + 1)).rc == 0
+    cancel(reb, rid + 1)
 
 
 def test_a_switch_of_terms_is_refused_and_named(reb, market, ssh_material):
-    offer = reb.run(play("""
-- name: Look
-  decenter.fog.reb_offer_info: {offer_id: %d}
-""" % market["b"])).task("Look")["offers"][0]
-    switch = play("""
-- name: Switch
-  decenter.fog.reb_offer:
-    private_key: "{{ key_b }}"
-    node_id: seoul-keti
-    region: SEOUL-KETI
-    cpu_millicores: 1
-    memory_mib: 4096
-    devices: []
-    price_per_hour: %d
-""" % PRICE)
-    assert reb.run(switch).rc == 0
+    offer = reb.ok("reb_offer_info", offer_id=market["b"])["offers"][0]
+    reb.ok("reb_offer", private_key=reb.keys[B], price_per_hour=PRICE, **dict(SEOUL_KETI, cpu_millicores=1, devices=[]))
     balances, nonces = reb.balances(), reb.nonces()
-    run = reb.run(_reserve("""
-offer_id: "{{ offer_b }}"
-terms_hash: "{{ seen }}"
-order_ref: switch-1
-"""), extra_vars=dict(buyer_public_key=ssh_material["buyer_public_key"], offer_b=market["b"],
-                      seen=offer["terms_hash"]))
-    msg = run.task("Reserve")["msg"]
+    msg = reserve(reb, ssh_material, offer_id=market["b"], terms_hash=offer["terms_hash"], order_ref="switch-1")["msg"]
     assert "offer %d changed since it was chosen" % market["b"] in msg
     assert "cpu_millicores 4000 -> 1" in msg and "devices camkor1:camera -> (none)" in msg, msg
     assert "nothing was paid" in msg
@@ -148,21 +77,13 @@ order_ref: switch-1
 
 
 def test_a_requested_offer_can_be_delisted(reb, market, ssh_material):
-    booked = reb.run(_reserve("""
-offer_id: "{{ offer_b }}"
-order_ref: delist-1
-"""), extra_vars=dict(buyer_public_key=ssh_material["buyer_public_key"], offer_b=market["b"])).task("Reserve")
+    booked = reserve(reb, ssh_material, offer_id=market["b"], order_ref="delist-1")
     rid = booked["reservation"]["id"]
     owed = reb.owed(reb.accounts[A])
-    run = reb.run(play("""
-- name: Delist
-  decenter.fog.reb_offer: {private_key: "{{ key_b }}", node_id: seoul-keti, state: absent}
-- name: Delist again
-  decenter.fog.reb_offer: {private_key: "{{ key_b }}", node_id: seoul-keti, state: absent}
-"""))
-    assert run.rc == 0, run
-    assert run.task("Delist")["changed"] and run.task("Delist")["rejected_reservation"] == rid
-    assert not run.task("Delist again")["changed"]
+    delist = reb.ok("reb_offer", private_key=reb.keys[B], node_id="seoul-keti", state="absent")
+    again = reb.ok("reb_offer", private_key=reb.keys[B], node_id="seoul-keti", state="absent")
+    assert delist["changed"] and delist["rejected_reservation"] == rid
+    assert not again["changed"]
     assert reb.contract.functions.getReservation(rid).call()[3] == 3  # Rejected
     assert reb.owed(reb.accounts[A]) == owed + booked["reservation"]["escrow"], "refunded in full"
 
@@ -170,36 +91,18 @@ order_ref: delist-1
 @pytest.mark.parametrize("window", [0, 59, 2592001, 2 ** 256 - 1])
 def test_reb_contract_refuses_an_accept_window_out_of_bounds(reb, window):
     nonces = reb.nonces()
-    run = reb.run(play("""
-- name: Deploy
-  decenter.fog.reb_contract: {contract_address: "", private_key: "{{ key_deployer }}", accept_window: "{{ w }}"}
-  ignore_errors: true
-"""), extra_vars=dict(w=window))
-    assert "accept_window=%d is out of bounds: give 60 to 2592000 seconds" % window in run.task("Deploy")["msg"]
+    # as a playbook templates it: the window arrives as text ("{{ w }}") and the argument spec makes it an int
+    result = reb.do("reb_contract", contract_address="", private_key=reb.keys[0], accept_window=str(window))
+    assert "accept_window=%d is out of bounds: give 60 to 2592000 seconds" % window in result["msg"]
     assert reb.nonces() == nonces, "nothing was deployed"
 
 
 def test_long_strings_are_refused_before_sending(reb, market, ssh_material):
     nonces = reb.nonces()
-    run = reb.run(play("""
-- name: Long node id
-  decenter.fog.reb_offer:
-    private_key: "{{ key_b }}"
-    node_id: "{{ 'n' * 65 }}"
-    region: SEOUL-KETI
-    cpu_millicores: 1
-    memory_mib: 1
-    price_per_hour: 1
-  ignore_errors: true
-- name: Long endpoint
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_b }}"
-    state: accepted
-    reservation_id: 1
-    access_endpoint: "{{ 'h' * 300 }}:22"
-    host_key_fingerprint: "{{ fp }}"
-  ignore_errors: true
-"""), extra_vars=dict(fp=ssh_material["host_fingerprint"]))
-    assert "node_id is 65 bytes long; the REB accepts at most 64" in run.task("Long node id")["msg"]
-    assert "access_endpoint is 303 bytes long; the REB accepts at most 256" in run.task("Long endpoint")["msg"]
+    long_node = reb.do("reb_offer", private_key=reb.keys[B], node_id="n" * 65, region="SEOUL-KETI",
+                       cpu_millicores=1, memory_mib=1, price_per_hour=1)
+    long_endpoint = reb.do("reb_reservation", private_key=reb.keys[B], state="accepted", reservation_id=1,
+                           access_endpoint="h" * 300 + ":22", host_key_fingerprint=ssh_material["host_fingerprint"])
+    assert "node_id is 65 bytes long; the REB accepts at most 64" in long_node["msg"]
+    assert "access_endpoint is 303 bytes long; the REB accepts at most 256" in long_endpoint["msg"]
     assert reb.nonces() == nonces
