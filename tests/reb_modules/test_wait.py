@@ -4,57 +4,27 @@ reject as soon as it sees a request), the way provider B's agent does; the buyer
 
 - accepted: the task returns the accepted reservation;
 - rejected: the next best matching offer is reserved; when none is left, a clear "nothing left" and every escrow back;
-- no answer: the wait ends at wait_timeout, the buyer cancels and withdraws: its balance moves by its gas only (wei)."""
+- no answer: the wait ends at wait_timeout, the buyer cancels and withdraws: its balance moves by its gas only (wei).
+
+The modules run in-process (tests/support/reb_inproc: run() as the action plugin calls it); the seller's thread
+answers meanwhile, as it did while an ansible-playbook process waited."""
 import pytest
 
-from tests.reb_modules.conftest import A, B, C, Reb, deploy, play
+from tests.reb_modules.conftest import A, B, C, Reb, deploy
 from tests.support.chain import Anvil
 from tests.support.chain_seller import ChainSeller
 
 PRICE_B = 10 ** 15
 PRICE_C = 2 * 10 ** 15
 
-PUBLISH = play("""
-- name: Register the sellers
-  decenter.fog.reb_provider:
-    name: "{{ item.name }}"
-    private_key: "{{ item.key }}"
-  loop: [{name: Provider B, key: "{{ key_b }}"}, {name: Provider C, key: "{{ key_c }}"}]
-  no_log: true
-
-- name: B offers its camera node (cheapest)
-  decenter.fog.reb_offer:
-    private_key: "{{ key_b }}"
-    node_id: "b-{{ tag }}"
-    region: "R-{{ tag }}"
-    cpu_millicores: 2000
-    memory_mib: 2048
-    devices: ["cam-{{ tag }}:camera"]
-    price_per_hour: %d
-
-- name: C offers another node matching the same filters
-  decenter.fog.reb_offer:
-    private_key: "{{ key_c }}"
-    node_id: "c-{{ tag }}"
-    region: "R-{{ tag }}"
-    cpu_millicores: 2000
-    memory_mib: 2048
-    devices: ["cam-{{ tag }}:camera"]
-    price_per_hour: %d
-""" % (PRICE_B, PRICE_C), "Publish")
-
-RESERVE = play("""
-- name: Buyer A reserves and waits for the answer
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_a }}"
-    state: requested
-    offer_filters: {region: "R-{{ tag }}"}
-    hours: 2
-    buyer_public_key: "{{ buyer_public_key }}"
-    wait_timeout: "{{ wait_timeout }}"
-    max_offers: "{{ max_offers | default(3) }}"
-  register: booking
-""", "Reserve and wait")
+def publish(reb, tag):
+    """Sellers B and C each offer a node matching the same filters, B's the cheapest."""
+    for who, name in ((B, "Provider B"), (C, "Provider C")):
+        reb.ok("reb_provider", name=name, private_key=reb.keys[who])
+    for who, price in ((B, PRICE_B), (C, PRICE_C)):
+        reb.ok("reb_offer", private_key=reb.keys[who], node_id="%s-%s" % ("b" if who == B else "c", tag),
+               region="R-" + tag, cpu_millicores=2000, memory_mib=2048, devices=["cam-%s:camera" % tag],
+               price_per_hour=price)
 
 
 @pytest.fixture(scope="module")
@@ -85,21 +55,22 @@ def gas_paid(reb, address, first_block):
     return paid
 
 
-def reserve(reb, ssh_material, tag, wait_timeout, **extra):
-    return reb.run(RESERVE, extra_vars=dict(tag=tag, wait_timeout=wait_timeout,
-                                             buyer_public_key=ssh_material["buyer_public_key"], **extra))
+def reserve(reb, ssh_material, tag, wait_timeout, max_offers=3):
+    """Buyer A reserves and waits for the answer: the reb_reservation result (failed or not)."""
+    return reb.do("reb_reservation", private_key=reb.keys[A], state="requested", offer_filters={"region": "R-" + tag},
+                  hours=2, buyer_public_key=ssh_material["buyer_public_key"], wait_timeout=wait_timeout,
+                  max_offers=max_offers)
 
 
 def test_an_accepted_request_ends_the_wait(reb, ssh_material):
-    assert reb.run(PUBLISH, extra_vars={"tag": "acc"}).rc == 0
+    publish(reb, "acc")
     answering = sellers(reb, ssh_material, "accept", "accept")
     try:
-        run = reserve(reb, ssh_material, "acc", 30)
+        booking = reserve(reb, ssh_material, "acc", 30)
     finally:
         for seller in answering:
             seller.stop()
-    assert run.rc == 0, run
-    booking = run.task("Buyer A reserves and waits for the answer")
+    assert not booking.get("failed"), booking
     assert booking["reservation"]["state"] == "accepted", booking
     assert booking["reservation"]["access_endpoint"] == "198.51.100.4:22"
     assert [a["state"] for a in booking["answers"]] == ["accepted"]
@@ -107,20 +78,19 @@ def test_an_accepted_request_ends_the_wait(reb, ssh_material):
 
     before = reb.nonces()
     again = reserve(reb, ssh_material, "acc", 30)
-    assert again.rc == 0 and again.task("Buyer A reserves and waits for the answer")["changed"] is False, again
+    assert not again.get("failed") and again["changed"] is False, again
     assert reb.nonces() == before, "a rerun sends no transaction"
 
 
 def test_a_rejected_request_moves_on_to_the_next_offer(reb, ssh_material):
-    assert reb.run(PUBLISH, extra_vars={"tag": "rej"}).rc == 0
+    publish(reb, "rej")
     answering = sellers(reb, ssh_material, "reject", "accept")
     try:
-        run = reserve(reb, ssh_material, "rej", 30)
+        booking = reserve(reb, ssh_material, "rej", 30)
     finally:
         for seller in answering:
             seller.stop()
-    assert run.rc == 0, run
-    booking = run.task("Buyer A reserves and waits for the answer")
+    assert not booking.get("failed"), booking
     assert [(a["node_id"], a["state"]) for a in booking["answers"]] == [("b-rej", "rejected"), ("c-rej", "accepted")]
     assert booking["answers"][0]["reason"] == "not for sale to you", "the seller's reason, from its event"
     assert "reason" not in booking["answers"][1]
@@ -129,7 +99,7 @@ def test_a_rejected_request_moves_on_to_the_next_offer(reb, ssh_material):
 
 
 def test_when_every_seller_rejects_nothing_is_left_and_every_escrow_comes_back(reb, ssh_material):
-    assert reb.run(PUBLISH, extra_vars={"tag": "none"}).rc == 0
+    publish(reb, "none")
     buyer = reb.accounts[A]
     first_block = reb.w3.eth.block_number + 1
     balance, reb_balance = reb.w3.eth.get_balance(buyer), reb.w3.eth.get_balance(reb.address)
@@ -140,9 +110,9 @@ def test_when_every_seller_rejects_nothing_is_left_and_every_escrow_comes_back(r
     finally:
         for seller in answering:
             seller.stop()
-    assert run.rc != 0
-    assert "nothing left to rent" in run.output and "b-none: not for sale to you" in run.output \
-        and "c-none: not for sale to you" in run.output, run
+    assert run.get("failed") is True, run
+    assert "nothing left to rent" in run["msg"] and "b-none: not for sale to you" in run["msg"] \
+        and "c-none: not for sale to you" in run["msg"], run
     assert reb.owed(buyer) == 0
     assert reb.w3.eth.get_balance(buyer) == balance + owed_before - gas_paid(reb, buyer, first_block), \
         "every escrow came back: the buyer's balance moved by its gas only (and the earlier refund it collected)"
@@ -150,15 +120,15 @@ def test_when_every_seller_rejects_nothing_is_left_and_every_escrow_comes_back(r
 
 
 def test_no_answer_in_time_cancels_and_refunds_to_the_wei(reb, ssh_material):
-    assert reb.run(PUBLISH, extra_vars={"tag": "mute"}).rc == 0
+    publish(reb, "mute")
     buyer = reb.accounts[A]
     assert reb.owed(buyer) == 0
     first_block = reb.w3.eth.block_number + 1
     balance, reb_balance = reb.w3.eth.get_balance(buyer), reb.w3.eth.get_balance(reb.address)
     run = reserve(reb, ssh_material, "mute", 3)
-    assert run.rc != 0
-    assert "did not answer reservation" in run.output and "within wait_timeout=3 s" in run.output, run
-    assert "cancelled it" in run.output and "withdrew %d wei" % (PRICE_B * 2) in run.output, run
+    assert run.get("failed") is True, run
+    assert "did not answer reservation" in run["msg"] and "within wait_timeout=3 s" in run["msg"], run
+    assert "cancelled it" in run["msg"] and "withdrew %d wei" % (PRICE_B * 2) in run["msg"], run
     paid = gas_paid(reb, buyer, first_block)
     assert paid > 0
     assert reb.w3.eth.get_balance(buyer) == balance - paid, "the escrow came back to the wei; only gas was spent"
@@ -173,5 +143,5 @@ def test_no_answer_in_time_cancels_and_refunds_to_the_wei(reb, ssh_material):
 def test_bad_wait_options_are_refused_before_anything_is_sent(reb, ssh_material, options, message):
     before = reb.nonces()
     run = reserve(reb, ssh_material, "acc", **options)
-    assert run.rc != 0 and message in run.output, run
+    assert run.get("failed") is True and message in run["msg"], run
     assert reb.nonces() == before
