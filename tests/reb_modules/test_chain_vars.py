@@ -45,6 +45,7 @@ def test_chain_options_come_from_the_variables_and_the_task_wins(reb):
     run = run_playbook(PLAYBOOK, extra_vars=v, extra_env=env, secrets=reb.keys)
     assert run.rc == 0, run
     assert run.task("Register the provider")["changed"] is True
+    assert "diff" not in run.task("Register the provider")  # the action plugin keeps a diff for --diff only
     assert reb.contract.functions.providerOf(reb.accounts[B]).call() == ["Provider B (vars)", True]
     assert "cannot reach the Ethereum JSON-RPC endpoint %s" % v["closed_url"] in \
         run.task("A task's own rpc_url wins over reb_rpc_url")["msg"]

@@ -1,42 +1,22 @@
-"""--check: every write module predicts its change and sends nothing; the real run then does
-exactly what check mode predicted."""
+"""--check through ansible-playbook: every write module predicts its change and sends nothing; the real run then
+does exactly what check mode predicted. (The market it starts from is set up in-process.)"""
 from tests.reb_modules.conftest import A, B, C, DEPLOYER, play
 
 PRICE = 2000
 
-SETUP = play("""
-- name: Register provider B
-  decenter.fog.reb_provider:
-    name: Provider B (KETI)
-    private_key: "{{ key_b }}"
+def setup_market(reb, ssh_material):
+    """Four open offers of B; A requests two of them; B rejects one, so A is owed a refund. The offers' ids."""
+    key_a, key_b = reb.keys[A], reb.keys[B]
+    reb.ok("reb_provider", name="Provider B (KETI)", private_key=key_b)
+    offers = [reb.ok("reb_offer", private_key=key_b, node_id=node, region="TRENTO-FBK", location="46.0664,11.1257",
+                     cpu_millicores=1000, memory_mib=1024, price_per_hour=PRICE)["offer"]["id"]
+              for node in ("cm-open", "cm-requested", "cm-rejected", "cm-retired")]
+    for offer_id in offers[1:3]:
+        reb.ok("reb_reservation", private_key=key_a, state="requested", offer_id=offer_id, hours=2,
+               buyer_public_key=ssh_material["buyer_public_key"])
+    reb.ok("reb_reservation", private_key=key_b, state="rejected", offer_id=offers[2])
+    return offers
 
-- name: Publish the nodes
-  decenter.fog.reb_offer:
-    private_key: "{{ key_b }}"
-    node_id: "{{ item }}"
-    region: TRENTO-FBK
-    location: "46.0664,11.1257"
-    cpu_millicores: 1000
-    memory_mib: 1024
-    price_per_hour: "{{ price }}"
-  loop: [cm-open, cm-requested, cm-rejected, cm-retired]
-  register: offers
-
-- name: Buyer A requests cm-requested and cm-rejected
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_a }}"
-    state: requested
-    offer_id: "{{ item }}"
-    hours: 2
-    buyer_public_key: "{{ buyer_public_key }}"
-  loop: "{{ offers.results[1:3] | map(attribute='offer.id') | list }}"
-
-- name: Seller B rejects cm-rejected, so buyer A is owed a refund
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_b }}"
-    state: rejected
-    offer_id: "{{ offers.results[2].offer.id }}"
-""", "Market for check mode")
 
 WRITES = play("""
 - name: Deploy another REB
@@ -100,9 +80,7 @@ WRITES = play("""
 def test_check_mode_sends_nothing_and_predicts_the_real_run(reb, ssh_material):
     keys = dict(price=PRICE, buyer_public_key=ssh_material["buyer_public_key"],
                 host_fingerprint=ssh_material["host_fingerprint"])
-    setup = reb.run(SETUP, keys)
-    assert setup.rc == 0, setup
-    keys["offer_ids"] = [r["offer"]["id"] for r in setup.task("Publish the nodes")["results"]]
+    keys["offer_ids"] = setup_market(reb, ssh_material)
     owed = reb.owed(reb.accounts[A])
     assert owed == 2 * PRICE
     involved = tuple(reb.accounts[i] for i in (DEPLOYER, A, B, C))

@@ -1,5 +1,7 @@
-"""The whole trade through the REB modules, each playbook run twice: the second run changes
-nothing and sends nothing (no account's nonce moves, no balance moves)."""
+"""The whole trade through the REB modules, each step run twice: the second run changes nothing and sends
+nothing (no account's nonce moves, no balance moves). The reference trade (book, release, collect) runs as real
+playbooks (community.general's rule for integration targets); the other endings and the padded fingerprint run
+in-process (tests/support/reb_inproc: run() as the action plugin calls it)."""
 import base64
 
 import pytest
@@ -151,153 +153,67 @@ def test_book_release_and_collect_twice(reb, ssh_material):
     assert_noop_rerun(reb, END, extra, involved)
 
 
-ENDINGS_SETUP = play("""
-- name: Register provider B
-  decenter.fog.reb_provider:
-    name: Provider B (KETI)
-    private_key: "{{ key_b }}"
-
-- name: Publish the nodes
-  decenter.fog.reb_offer:
-    private_key: "{{ key_b }}"
-    node_id: "{{ item }}"
-    region: SEOUL-KETI
-    cpu_millicores: 1000
-    memory_mib: 1024
-    price_per_hour: "{{ price }}"
-  loop: [end-reject, end-cancel, end-expire, end-settle]
-  register: offers
-
-- name: Buyer A requests every node for an hour
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_a }}"
-    state: requested
-    offer_id: "{{ item.offer.id }}"
-    hours: 1
-    buyer_public_key: "{{ buyer_public_key }}"
-  loop: "{{ offers.results }}"
-  loop_control:
-    label: "{{ item.item }}"
-  register: bookings
-
-- name: Seller B accepts end-settle
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_b }}"
-    state: accepted
-    offer_id: "{{ offers.results[3].offer.id }}"
-    access_endpoint: "198.51.100.9:2222"
-    host_key_fingerprint: "{{ host_fingerprint }}"
-""", "Four requests")
-
-ENDINGS = play("""
-- name: Seller B rejects
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_b }}"
-    state: rejected
-    offer_id: "{{ offers[0] }}"
-
-- name: Buyer A cancels
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_a }}"
-    state: cancelled
-    offer_id: "{{ offers[1] }}"
-
-- name: A third party expires the unanswered request
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_c }}"
-    state: expired
-    reservation_id: "{{ reservations[2] }}"
-
-- name: A third party settles the finished reservation
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_c }}"
-    state: settled
-    reservation_id: "{{ reservations[3] }}"
-
-- name: Buyer A collects its refunds
-  decenter.fog.reb_withdraw:
-    private_key: "{{ key_a }}"
-
-- name: Seller B collects its pay
-  decenter.fog.reb_withdraw:
-    private_key: "{{ key_b }}"
-""", "Every other ending")
+def assert_noop_rerun_inproc(reb, steps, involved):
+    """Each (module, arguments) of `steps` again: nothing changes, nothing is sent, no funds move."""
+    nonces, balances = reb.nonces(*involved), reb.balances(*involved)
+    changed = [(module, args) for module, args in steps if reb.ok(module, **args)["changed"]]
+    assert changed == [], changed
+    assert reb.nonces(*involved) == nonces, "a rerun sent a transaction"
+    assert reb.balances(*involved) == balances, "a rerun moved funds"
 
 
 def test_reject_cancel_expire_settle_twice(reb, ssh_material):
-    setup = reb.run(ENDINGS_SETUP, dict(price=PRICE, buyer_public_key=ssh_material["buyer_public_key"],
-                                        host_fingerprint=ssh_material["host_fingerprint"]))
-    assert setup.rc == 0, setup
-    requests = setup.task("Buyer A requests every node for an hour")["results"]
-    facts = dict(offers=[r["offer"]["id"] for r in setup.task("Publish the nodes")["results"]],
-                 reservations=[r["reservation"]["id"] for r in requests])
+    key_a, key_b, key_c = reb.keys[A], reb.keys[B], reb.keys[C]
+    reb.ok("reb_provider", name="Provider B (KETI)", private_key=key_b)
+    nodes = ["end-reject", "end-cancel", "end-expire", "end-settle"]
+    offers = [reb.ok("reb_offer", private_key=key_b, node_id=node, region="SEOUL-KETI", cpu_millicores=1000,
+                     memory_mib=1024, price_per_hour=PRICE)["offer"]["id"] for node in nodes]
+    reservations = [reb.ok("reb_reservation", private_key=key_a, state="requested", offer_id=offer_id, hours=1,
+                           buyer_public_key=ssh_material["buyer_public_key"])["reservation"]["id"]
+                    for offer_id in offers]
+    reb.ok("reb_reservation", private_key=key_b, state="accepted", offer_id=offers[3],
+           access_endpoint="198.51.100.9:2222", host_key_fingerprint=ssh_material["host_fingerprint"])
     reb.travel(3600 + 120)  # past the accept window and past the one booked hour
     involved = tuple(reb.accounts[i] for i in (A, B, C))
     owed_a, owed_b = reb.owed(reb.accounts[A]), reb.owed(reb.accounts[B])
 
-    first = reb.run(ENDINGS, facts)
-    assert first.rc == 0, first
-    assert first.stats["changed"] == 6, first
-    states = [first.task(n)["reservation"]["state"] for n in (
-        "Seller B rejects", "Buyer A cancels", "A third party expires the unanswered request",
-        "A third party settles the finished reservation")]
-    assert states == ["rejected", "cancelled", "expired", "settled"]
-    assert first.task("Buyer A collects its refunds")["amount"] == owed_a + 3 * PRICE
-    assert first.task("Seller B collects its pay")["amount"] == owed_b + PRICE
-    for offer_id in facts["offers"]:  # every node is on the market again
+    endings = [
+        ("reb_reservation", dict(private_key=key_b, state="rejected", offer_id=offers[0])),  # seller B rejects
+        ("reb_reservation", dict(private_key=key_a, state="cancelled", offer_id=offers[1])),  # buyer A cancels
+        # a third party expires the unanswered request, and settles the finished reservation
+        ("reb_reservation", dict(private_key=key_c, state="expired", reservation_id=reservations[2])),
+        ("reb_reservation", dict(private_key=key_c, state="settled", reservation_id=reservations[3])),
+    ]
+    collect = [("reb_withdraw", dict(private_key=key_a)),  # buyer A collects its refunds
+               ("reb_withdraw", dict(private_key=key_b))]  # seller B collects its pay
+    first = [reb.ok(module, **args) for module, args in endings + collect]
+    assert [r["changed"] for r in first] == [True] * 6, first
+    assert [r["reservation"]["state"] for r in first[:4]] == ["rejected", "cancelled", "expired", "settled"]
+    assert first[4]["amount"] == owed_a + 3 * PRICE
+    assert first[5]["amount"] == owed_b + PRICE
+    for offer_id in offers:  # every node is on the market again
         assert reb.contract.functions.getOffer(offer_id).call()[2] == 1  # OfferState.Open
 
-    assert_noop_rerun(reb, ENDINGS, facts, involved)
-
-
-PADDED = play("""
-- name: Register provider B
-  decenter.fog.reb_provider:
-    name: Provider B (KETI)
-    private_key: "{{ key_b }}"
-
-- name: Publish pad-node
-  decenter.fog.reb_offer:
-    private_key: "{{ key_b }}"
-    node_id: pad-node
-    region: SEOUL-KETI
-    cpu_millicores: 1000
-    memory_mib: 1024
-    price_per_hour: "{{ price }}"
-  register: offer
-
-- name: Buyer A reserves pad-node
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_a }}"
-    state: requested
-    offer_id: "{{ offer.offer.id }}"
-    hours: 1
-    buyer_public_key: "{{ buyer_public_key }}"
-  register: booking
-
-- name: Seller B accepts with the fingerprint in padded base64
-  decenter.fog.reb_reservation:
-    private_key: "{{ key_b }}"
-    state: accepted
-    reservation_id: "{{ booking.reservation.id }}"
-    access_endpoint: "198.51.100.4:22"
-    host_key_fingerprint: "{{ host_fingerprint }}="
-""", "Accept with a padded fingerprint")
+    assert_noop_rerun_inproc(reb, endings + collect, involved)
 
 
 # The REB returns fingerprints unpadded; one given with base64 padding must still match on a rerun
 # (the amendment is compared by digest, not by text).
 def test_accept_rerun_with_a_padded_fingerprint_changes_nothing(reb, ssh_material):
-    extra = dict(price=PRICE, buyer_public_key=ssh_material["buyer_public_key"],
-                 host_fingerprint=ssh_material["host_fingerprint"])
-    accept = "Seller B accepts with the fingerprint in padded base64"
-    first = reb.run(PADDED, extra)
-    assert first.rc == 0, first
-    accepted = first.task(accept)["reservation"]
+    key_a, key_b = reb.keys[A], reb.keys[B]
+    register = ("reb_provider", dict(name="Provider B (KETI)", private_key=key_b))
+    publish = ("reb_offer", dict(private_key=key_b, node_id="pad-node", region="SEOUL-KETI", cpu_millicores=1000,
+                                 memory_mib=1024, price_per_hour=PRICE))
+    reb.ok(register[0], **register[1])
+    offer = reb.ok(publish[0], **publish[1])["offer"]
+    reserve = ("reb_reservation", dict(private_key=key_a, state="requested", offer_id=offer["id"], hours=1,
+                                       buyer_public_key=ssh_material["buyer_public_key"]))
+    booking = reb.ok(reserve[0], **reserve[1])["reservation"]
+    accept = ("reb_reservation", dict(private_key=key_b, state="accepted", reservation_id=booking["id"],
+                                      access_endpoint="198.51.100.4:22",
+                                      host_key_fingerprint=ssh_material["host_fingerprint"] + "="))
+    accepted = reb.ok(accept[0], **accept[1])["reservation"]
     assert accepted["state"] == "accepted" and accepted["host_key_fingerprint"] == ssh_material["host_fingerprint"]
 
-    involved = (reb.accounts[A], reb.accounts[B])
-    nonces = reb.nonces(*involved)
-    rerun = reb.run(PADDED, extra)
-    assert reb.nonces(*involved) == nonces
-    assert rerun.rc == 0 and rerun.stats["changed"] == 0, rerun
+    # the whole play again (register, publish, reserve, accept with the padded fingerprint): nothing changes
+    assert_noop_rerun_inproc(reb, [register, publish, reserve, accept], (reb.accounts[A], reb.accounts[B]))
