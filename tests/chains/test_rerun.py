@@ -4,6 +4,10 @@ anvil mines only when the test says so (automine off, no interval), so a timeout
 rerun's moment is chosen. Before the journal, the rerun read the committed state (nothing yet), sent
 the transaction again and the duplicate reverted after burning gas (publish) or carried the escrow a
 second time (reserve), and a rerun of reb_contract deployed a second REB.
+
+Each run is a fresh process as far as the REB code can tell: a new ansible-playbook (publish), a new RebClient
+(reserve, the mined publish), or reb_contract's run() in-process after tests.support.reb_inproc.fresh_process()
+(deploy): the journal on disk is all a rerun shares with the run before.
 """
 import contextlib
 import re
@@ -14,8 +18,9 @@ import pytest
 
 from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from tests.chains.conftest import BUYER, DEPLOYER, SELLER, client, deploy, gas_paid, offer_spec
-from tests.reb_modules.conftest import DEPLOY_PLAYBOOK, play, run_playbook
+from tests.reb_modules.conftest import play, run_playbook
 from tests.support.chain import Anvil
+from tests.support.reb_inproc import fresh_process, run_module
 
 
 def _sent_re(seconds):
@@ -84,24 +89,28 @@ def test_deploy_times_out_and_the_rerun_reports_that_deployment(manual, wallet_s
     deployer = manual.w3.eth.accounts[DEPLOYER]
     nonce = manual.w3.eth.get_transaction_count(deployer)
     env = {"DECENTER_REB_RPC_URL": manual.url, "DECENTER_REB_STATE_DIR": str(wallet_state)}
-    extra = {"deployer_key": manual.keys()[DEPLOYER]}
-    impatient = DEPLOY_PLAYBOOK.replace("accept_window:", "timeout: 0.3\n        accept_window:")
-    first = run_playbook(impatient, extra_env=env, extra_vars=extra, secrets=manual.keys())
-    assert first.rc != 0
-    sent = _timed_out(first.task("Deploy the REB")["msg"], "deploy")
-    pending = run_playbook(impatient, extra_env=env, extra_vars=extra, secrets=manual.keys())
-    assert _timed_out(pending.task("Deploy the REB")["msg"], "deploy") == sent  # waited for it, sent nothing
+
+    def deploy_run(**extra):
+        """reb_contract with the deployer's key (as tests.reb_modules.conftest.DEPLOY_PLAYBOOK), in a fresh process."""
+        fresh_process()
+        return run_module("reb_contract", dict(private_key=manual.keys()[DEPLOYER], **extra), env=env,
+                          secrets=manual.keys())
+
+    first = deploy_run(timeout=0.3)
+    assert first.get("failed") is True, first
+    sent = _timed_out(first["msg"], "deploy")
+    pending = deploy_run(timeout=0.3)
+    assert _timed_out(pending["msg"], "deploy") == sent  # waited for it, sent nothing
     mine(manual)
-    rerun = run_playbook(DEPLOY_PLAYBOOK, extra_env=env, extra_vars=extra, secrets=manual.keys())
-    assert rerun.rc == 0, rerun
-    result = rerun.task("Deploy the REB")
+    result = deploy_run()
+    assert not result.get("failed"), result
     assert result["changed"] is True and result["transaction_hash"] == sent
     assert result["contract_address"] == manual.w3.eth.get_transaction_receipt(sent)["contractAddress"]
     assert manual.w3.eth.get_transaction_count(deployer) == nonce + 1  # one deployment, not two
     # the address was reported once: a later run without contract_address deploys a new REB, as documented
     with mining(manual):
-        later = run_playbook(DEPLOY_PLAYBOOK, extra_env=env, extra_vars=extra, secrets=manual.keys())
-    assert later.task("Deploy the REB")["contract_address"] != result["contract_address"]
+        later = deploy_run()
+    assert later["contract_address"] != result["contract_address"]
     assert manual.w3.eth.get_transaction_count(deployer) == nonce + 2
 
 
