@@ -330,8 +330,9 @@ def market(reb, ssh_material):
     """A market with offers in every state (in-process)."""
     key_a, key_b = reb.keys[A], reb.keys[B]
     reb.ok("reb_provider", name="Provider B (KETI)", private_key=key_b)
-    offers = dict((node, reb.ok("reb_offer", private_key=key_b, node_id=node, region="SEOUL-KETI",
-                                cpu_millicores=1000, memory_mib=1024, price_per_hour=PRICE, max_hours=10)["offer"]["id"])
+    offer = dict(private_key=key_b, region="SEOUL-KETI", cpu_millicores=1000, memory_mib=1024, price_per_hour=PRICE,
+                 max_hours=10)
+    offers = dict((node, reb.ok("reb_offer", node_id=node, **offer)["offer"]["id"])
                   for node in ("err-open", "err-reserved", "err-accepted", "err-cancelled", "err-withdrawn",
                                "err-late"))
     reservations = dict((node, reb.ok("reb_reservation", private_key=key_a, state="requested", offer_id=offers[node],

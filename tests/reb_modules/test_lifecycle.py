@@ -4,8 +4,6 @@ playbooks (community.general's rule for integration targets); the other endings 
 in-process (tests/support/reb_inproc: run() as the action plugin calls it)."""
 import base64
 
-import pytest
-
 from tests.reb_modules.conftest import A, B, C, DEPLOY_PLAYBOOK, DEPLOYER, play, run_playbook
 
 PRICE = 10 ** 15  # wei per hour
