@@ -35,6 +35,11 @@ def test_one_run_answers_every_request_by_the_policy_and_a_rerun_changes_nothing
     by_refused, _ = seller.market.reserve(BUYER_D, offers["node-01"])
     too_long, _ = seller.market.reserve(BUYER_E, offers["node-02"], hours=5)
     owed_before = reb.functions.owed(refused).call()
+    nonce = seller.seller_transactions()
+
+    checked = seller.playbook("playbooks/seller/answer.yml", "--check")  # says what it would do, does none of it
+    assert recap(checked.stdout)["node-00"]["changed"] > 0 and "decenter-reb" not in seller.keys("node-00")
+    assert seller.seller_transactions() == nonce and seller.market.state(ok) == REQUESTED
 
     first = seller.answer()
 
