@@ -6,7 +6,9 @@ the keys are granted in their authorized_keys files; no SSH). Goal (issue 13): a
 
 Each block is timed when a poller (every 50 ms) first sees it; a reservation's reaction is the time from its request's
 block to its answer's block. Two workloads: requests one at a time (the agent idle in between), and a burst of N
-requests from three buyers sent at once (one refused by the policy: rejected).
+requests from three buyers sent at once (one refused by the policy: rejected). For the requests one at a time, the
+agent's playbook runs mark their milestones (callback bench/seller_trace) and the table under it says where the time
+of an answer goes.
 
     PYTHONPATH=. .venv/bin/python bench/seller_bench.py [--block-time 1] [--single 5] [--burst 20] [--write bench/seller.md]
 """
@@ -14,6 +16,7 @@ requests from three buyers sent at once (one refused by the policy: rejected).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -44,7 +47,7 @@ class BlockClock:
         last = w3.eth.block_number
         while not self.stop:
             head = w3.eth.block_number
-            now = time.monotonic()
+            now = time.time()
             for n in range(last + 1, head + 1):
                 self.seen[n] = now
                 for ev in reb.events.ReservationRequested().get_logs(from_block=n, to_block=n):
@@ -67,6 +70,29 @@ class BlockClock:
             raise SystemExit("not answered within %d s: %s" % (timeout, missing))
 
 
+STAGES = [("the event seen, ansible-rulebook starts ansible-playbook", None, "start"),
+          ("ansible-playbook loads Ansible", "start", "loaded"),
+          ("the playbook and inventory load, web3 is imported (first task)", "loaded", "first_task"),
+          ("the reservations read, the plan, the nodes chosen", "first_task", "planned"),
+          ("the key granted and the host key read on the node", "planned", "granted"),
+          ("to the accept task", "granted", "accept_task"),
+          ("the accept sent and mined (the next block), its block seen", "accept_task", None)]
+
+
+def breakdown(trace, requested_at, answered_at):
+    """Seconds of each stage of one answer, from the trace of the run that answered it (None if none did)."""
+    runs = {}
+    for line in trace:
+        at, pid, what = line.split(" ", 2)
+        runs.setdefault(pid, {})[what] = float(at)
+    run = min((r for r in runs.values() if r.get("start", 0) > requested_at - 0.1 and "granted" in r),
+              key=lambda r: r["start"], default=None)
+    if run is None:
+        return None
+    marks = dict(run, block=answered_at)
+    return [(marks[b] if b else marks["block"]) - (marks[a] if a else requested_at) for _, a, b in STAGES]
+
+
 def send_request(market, who, offer_id):
     call, value = market.reserve_call(offer_id)
     return call.transact({"from": market.accounts[who], "value": value})
@@ -85,6 +111,11 @@ def main():
     parser.add_argument("--write", help="also write the table to this file")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="seller-bench-"))
+    trace_file = work / "trace.log"
+    os.environ.update(ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).resolve().parent / "seller_trace"),
+                      ANSIBLE_CALLBACKS_ENABLED="seller_trace", SELLER_TRACE_FILE=str(trace_file))
+    load = [os.getloadavg()[0]]
+    stages = []
     chain = start_chain(work, block_time=args.block_time)
     seller = None
     rows = []
@@ -106,6 +137,8 @@ def main():
                 chain.w3.eth.wait_for_transaction_receipt(tx, timeout=60))[0]["args"]["reservationId"]
             clock.wait_answered([rid])
             single.append(clock.reaction(rid))
+            stages.append(breakdown(trace_file.read_text().splitlines(), clock.seen[clock.requested[rid]],
+                                    clock.seen[clock.answered[rid]]))
             seller.wait_quiet(seconds=2)
         buyers = [(BUYER_A, BUYER_D, BUYER_E)[i % 3] for i in range(args.burst)]
         txs = [send_request(seller.market, b, offers["node-%02d" % (args.single + i)]) for i, b in enumerate(buyers)]
@@ -121,6 +154,7 @@ def main():
         rows.append(("burst (3 buyers, 1 refused)", args.burst, burst))
         runs = seller.agent_log.read_text().count("PLAY RECAP")
     finally:
+        load.append(os.getloadavg()[0])
         if seller is not None:
             seller.stop_agent()
         chain.stop()
@@ -134,7 +168,14 @@ def main():
         lines.append("| %s | %d | %.2f | %.2f | %.2f | %d of %d |" % (
             name, n, statistics.median(values), percentile(values, 95), max(values),
             sum(v <= goal for v in values), n))
-    lines += ["", "Answered more than once: %d. Agent playbook runs: %d (start-up included)." % (len(twice), runs)]
+    lines += ["", "Answered more than once: %d. Agent playbook runs: %d (start-up included). Load average (1 min) at "
+              "the start and the end: %.2f, %.2f (%d cores)." % (len(twice), runs, load[0], load[1], os.cpu_count())]
+    stages = [s for s in stages if s]
+    if stages:
+        lines += ["", "Where the time of an answer goes (requests one at a time, median of %d; the stages add up to the "
+                  "reaction above only roughly, each is its own median):" % len(stages), "",
+                  "| stage | median s |", "|---|---|"]
+        lines += ["| %s | %.2f |" % (name, statistics.median(s[i] for s in stages)) for i, (name, _, _) in enumerate(STAGES)]
     publish("\n".join(lines), "## Seller reaction (provider B's agent)", Path(args.write) if args.write else None)
 
 

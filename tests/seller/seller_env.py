@@ -121,7 +121,7 @@ class SellerEnv:
         (agent_dir / "vars.yml").write_text(yaml.safe_dump({
             "seller_address": self.seller, "reb_rpc_url": self.chain.url, "reb_chain_id": 31337,
             "reb_contract_address": self.market.reb.address, "seller_confirmations": confirmations,
-            "seller_cursor_file": str(agent_dir / "cursor.json"), "seller_poll_interval": 0.2,
+            "seller_cursor_file": str(agent_dir / "cursor.json"), "seller_poll_interval": 0.1,
             "seller_playbook": str(ROOT / "playbooks" / "seller" / "answer.yml")}))
         self.agent_log = agent_dir / "agent.log"
         log = open(self.agent_log, "a")

@@ -2,6 +2,8 @@
 the agent (ansible-rulebook + decenter.fog.reb_events + the rulebook) answering by itself."""
 import re
 import signal
+import threading
+import time
 
 import pytest
 
@@ -33,6 +35,11 @@ def test_one_run_answers_every_request_by_the_policy_and_a_rerun_changes_nothing
     by_refused, _ = seller.market.reserve(BUYER_D, offers["node-01"])
     too_long, _ = seller.market.reserve(BUYER_E, offers["node-02"], hours=5)
     owed_before = reb.functions.owed(refused).call()
+    nonce = seller.seller_transactions()
+
+    checked = seller.playbook("playbooks/seller/answer.yml", "--check")  # says what it would do, does none of it
+    assert recap(checked.stdout)["node-00"]["changed"] > 0 and "decenter-reb" not in seller.keys("node-00")
+    assert seller.seller_transactions() == nonce and seller.market.state(ok) == REQUESTED
 
     first = seller.answer()
 
@@ -123,3 +130,57 @@ def test_a_burst_of_20_requests_from_three_buyers_is_answered_once_each(chain, t
     assert seller.seller_transactions() == nonce + 20  # one transaction per request, none repeated or reverted
     for i, (r, b) in enumerate(zip(ids, buyers)):
         assert ("decenter-reb-%d" % r in seller.keys("node-%02d" % i)) == (b != BUYER_E)
+
+
+def test_a_runs_answers_go_out_together_and_share_a_block(chain, tmp_path):
+    """Each node's answer is sent without waiting for another node's to be mined: with mining paused, the pool holds
+    every answer of the run (two acceptances and a rejection) at once, and one block carries them all."""
+    seller = SellerEnv(tmp_path, chain, nodes=3, host_keys_in_inventory=True)
+    refused = chain.w3.eth.accounts[BUYER_E]
+    seller.set_policy({"refused_buyers": [refused]})
+    offers = seller.publish()
+    ids = [seller.market.reserve(b, offers["node-%02d" % i])[0] for i, b in enumerate((BUYER_A, BUYER_D, BUYER_E))]
+    w3 = seller.market.w3
+    nonce = seller.seller_transactions()
+
+    def pending():
+        return w3.eth.get_transaction_count(seller.seller, "pending") - nonce
+
+    w3.provider.make_request("evm_setAutomine", [False])
+    run = {}
+
+    def answer():
+        try:
+            run["result"] = seller.answer()
+        except AssertionError as e:  # the playbook failed: said below, after the chain is mining again
+            run["error"] = str(e)[-3000:]
+
+    worker = threading.Thread(target=answer)
+    worker.start()
+    try:
+        most = 0
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and most < 3 and worker.is_alive():
+            most = max(most, pending())
+            time.sleep(0.1)
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+        for _ in range(10):  # whatever waits in the pool is mined, so the run ends either way
+            w3.provider.make_request("evm_mine", [])
+        worker.join(300)
+    assert most == 3, "at most %d of the 3 answers were pending at once" % most
+    assert "result" in run, run.get("error", "the run did not end")
+    assert seller.answers() == {ids[0]: ["ReservationAccepted"], ids[1]: ["ReservationAccepted"],
+                                                    ids[2]: ["ReservationRejected"]}
+    blocks = set(w3.eth.get_transaction_receipt(tx)["blockNumber"] for tx in _seller_txs(w3, seller.seller, nonce))
+    assert len(blocks) == 1
+
+
+def _seller_txs(w3, sender, from_nonce):
+    """Hashes of `sender`'s transactions from nonce `from_nonce` on, from the latest blocks."""
+    found = []
+    for n in range(w3.eth.block_number, max(-1, w3.eth.block_number - 20), -1):
+        for tx in w3.eth.get_block(n, full_transactions=True)["transactions"]:
+            if tx["from"] == sender and tx["nonce"] >= from_nonce:
+                found.append(tx["hash"])
+    return found
