@@ -49,22 +49,24 @@ def profile(out):
     return sorted(found, reverse=True)
 
 
-def timed(lab, name, profiled=False):
-    saved = os.environ.get("ANSIBLE_CALLBACKS_ENABLED")
+def timed(lab, name, profiled=False, buyer_env=None):
+    """One of A's playbooks, timed; profiled: with profile_tasks; buyer_env: more environment for this run only."""
+    env = dict(buyer_env or {})
     if profiled:
-        os.environ["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
-        os.environ["PROFILE_TASKS_TASK_OUTPUT_LIMIT"] = "all"  # the table keeps the TOP slowest; --outputs keeps all
+        env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
+        env["PROFILE_TASKS_TASK_OUTPUT_LIMIT"] = "all"  # the table keeps the TOP slowest; --outputs keeps all
+    saved = dict((key, os.environ.get(key)) for key in env)
+    os.environ.update(env)
     try:
         started = time.monotonic()
         _, result, out = lab.playbook(name, org="provider_a")
         return time.monotonic() - started, result, out, started
     finally:
-        if profiled:
-            os.environ.pop("PROFILE_TASKS_TASK_OUTPUT_LIMIT", None)
-            if saved is None:
-                os.environ.pop("ANSIBLE_CALLBACKS_ENABLED", None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
             else:
-                os.environ["ANSIBLE_CALLBACKS_ENABLED"] = saved
+                os.environ[key] = value
 
 
 def keep(outputs, block_time, name, out):
@@ -74,14 +76,14 @@ def keep(outputs, block_time, name, out):
         (Path(outputs) / ("%ds-%s.log" % (block_time, name))).write_text(out)
 
 
-def measure(block_time, workdir, profiled, outputs=""):
+def measure(block_time, workdir, profiled, outputs="", buyer_env=None):
     """{load, federate, first, answer, rerun, release, profile} for one block time, in a lab of its own."""
     lab = Lab(workdir, prefix=PREFIX)
     lab.extra["anvil_block_time"] = block_time
     row = {"load": load()}
     try:
         lab.playbook("playbooks/lab_up.yml")
-        row["federate"], _, out, started = timed(lab, "federate.yml", profiled)
+        row["federate"], _, out, started = timed(lab, "federate.yml", profiled, buyer_env)
         keep(outputs, block_time, "federate", out)
         for _ in range(600):  # bounded: 5 minutes
             if texts(lab, "camkor1"):
@@ -93,12 +95,12 @@ def measure(block_time, workdir, profiled, outputs=""):
         answer = re.search(r"seller's answers: ([^\"]*?s)(?:\"|$)", out, re.M)
         row["answer"] = answer.group(1) if answer else "?"
         row["profile"] = profile(out) if profiled else []
-        row["rerun"], result, out, _ = timed(lab, "federate.yml", profiled)
+        row["rerun"], result, out, _ = timed(lab, "federate.yml", profiled, buyer_env)
         row["rerun_profile"] = profile(out) if profiled else []
         keep(outputs, block_time, "rerun", out)
         if changed(result) != 0:
             raise AssertionError("the rerun of federate.yml changed something: %s\n%s" % (result, out[-4000:]))
-        row["release"], _, out, _ = timed(lab, "playbooks/release.yml", profiled)
+        row["release"], _, out, _ = timed(lab, "playbooks/release.yml", profiled, buyer_env)
         keep(outputs, block_time, "release", out)
         return row
     finally:
@@ -119,13 +121,17 @@ def main():
     parser.add_argument("--write", default="")
     parser.add_argument("--outputs", default="",
                         help="directory to keep each playbook's whole output in (with its full task profile)")
+    parser.add_argument("--buyer-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="environment of A's federate.yml and release.yml runs only (not the lab's nor B's agent), "
+                             "e.g. ANSIBLE_STRATEGY=linear to compare with the strategy ansible.cfg sets; repeatable")
     args = parser.parse_args()
+    buyer_env = dict(item.split("=", 1) for item in args.buyer_env)
     block_times = [int(b) for b in args.block_times.split(",")]
     profiled = PROFILED if PROFILED in block_times else block_times[0]
     rows, top, rerun_top = [], [], []
     for block_time in block_times:
         with tempfile.TemporaryDirectory(prefix="federation-bench-") as workdir:
-            row = measure(block_time, workdir, block_time == profiled, args.outputs)
+            row = measure(block_time, workdir, block_time == profiled, args.outputs, buyer_env)
         if row["profile"]:
             top, rerun_top = row["profile"][:TOP], row["rerun_profile"][:TOP]
         before = BEFORE.get(block_time)
