@@ -1,8 +1,6 @@
 """A lab of its own for the tests: other namespace prefix, chain port and state dir than the demo's."""
 import contextlib
-import json
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +9,7 @@ import pytest
 import yaml
 
 from tests.support.chain import free_port
+from tests.support.playbook_run import run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "fogt"
@@ -39,26 +38,30 @@ class Lab:
         return self.inventory / org
 
     def playbook(self, name, *args, check=True, org=None, timeout=900):
-        """Run a playbook of the repo against this lab, as the operator (org None) or as one organization;
-        returns (rc, recap, output)."""
-        inventories = ORGS if org is None else (org,)
-        cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook")]
-        for inventory in inventories:
-            cmd += ["-i", str(self.org_inventory(inventory))]
-        cmd += [str(ROOT / name), "-e", json.dumps(self.extra)] + list(args)
-        out = self.run(cmd, org=org, timeout=timeout)
-        text = out.stdout + out.stderr
-        if check and out.returncode != 0:
-            raise AssertionError("%s failed (rc %d):\n%s" % (name, out.returncode, text[-6000:]))
-        return out.returncode, recap(text), text
+        """Run a playbook of the repo against this lab (tests/support/playbook_run, default output), as the operator
+        (org None, both inventories) or as one organization (its inventory, through bin/org-run); returns
+        (rc, {host: recap}, output)."""
+        inventories = [self.org_inventory(o) for o in (ORGS if org is None else (org,))]
+        run = run_playbook(ROOT / name, inventory=inventories, extra_vars=self.extra, args=args, callback=None,
+                           env={"PATH": self.path()}, wrapper=self.org_run(org), timeout=timeout)
+        if check and run.rc != 0:
+            raise AssertionError("%s failed (rc %d):\n%s" % (name, run.rc, run.output[-6000:]))
+        return run.rc, run.recaps, run.output
+
+    def org_run(self, org):
+        """The command prefix that runs as `org` sees the machine (bin/org-run); none for the operator."""
+        return [] if org is None else [str(ROOT / "bin" / "org-run"), org, "--lab-dir", str(self.state), "--"]
+
+    @staticmethod
+    def path():
+        return str(ROOT / ".venv" / "bin") + os.pathsep + os.environ["PATH"]
 
     def run(self, cmd, org=None, timeout=900):
         """A command as the operator, or as `org` sees the machine (bin/org-run)."""
         env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-                   ANSIBLE_NOCOLOR="1", PATH=str(ROOT / ".venv" / "bin") + os.pathsep + os.environ["PATH"])
-        if org is not None:
-            cmd = [str(ROOT / "bin" / "org-run"), org, "--lab-dir", str(self.state), "--"] + list(cmd)
-        return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+                   ANSIBLE_NOCOLOR="1", PATH=self.path())
+        return subprocess.run(self.org_run(org) + list(cmd), cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout)
 
     def accounts(self):
         """The lab wallets' addresses (public): {deployer, provider_a, provider_b}."""
@@ -67,14 +70,6 @@ class Lab:
     def netns(self, host, *cmd, timeout=20):
         return subprocess.run(["ip", "netns", "exec", "%s-%s" % (self.prefix, host)] + list(cmd),
                               capture_output=True, text=True, timeout=timeout)
-
-
-def recap(text):
-    """{host: {ok, changed, failed, ...}} from the PLAY RECAP."""
-    hosts = {}
-    for match in re.finditer(r"^(\S+)\s+: ((?:\w+=\d+\s*)+)$", text.split("PLAY RECAP")[-1], re.M):
-        hosts[match.group(1)] = dict((k, int(v)) for k, v in (c.split("=") for c in match.group(2).split()))
-    return hosts
 
 
 def changed(recap_):

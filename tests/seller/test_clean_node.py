@@ -79,6 +79,8 @@ def seller_inventory(lab):
         "controller": {"hosts": {"localhost": None}}, "provider_b": {"hosts": {"seoul-keti": None}}}}}))
     (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump({
         "fog_provider": "provider_b", "fog_provider_name": "Provider B (KETI)", "lab_root": str(ROOT),
+        "fog_deploy_python": str(ROOT / ".venv" / "bin" / "python"),
+        "fog_deploy_camera_app_path": str(ROOT / "apps" / "simple_ocr"),
         "reb_rpc_url": lab["chain"].url, "reb_chain_id": 31337, "reb_contract_address": lab["market"].reb.address,
         "reb_private_key": lab["chain"].keys()[SELLER_B], "fog_sale_policy": {}}))
     (inv / "group_vars" / "controller.yml").write_text(yaml.safe_dump({

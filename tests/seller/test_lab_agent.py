@@ -1,7 +1,6 @@
 """playbooks/lab_seller_agent.yml: B publishes, then B's agent runs as a supervised service that cannot see A's
 secrets; start is idempotent, a crashed agent is restarted, stop leaves no process. (Answering on real lab hosts is
 the lab's end-to-end test.) A bare lab state (orgs/, public/) on a real anvil: no network namespace is built."""
-import json
 import os
 import shutil
 import signal
@@ -12,8 +11,9 @@ import pytest
 import yaml
 
 from tests.seller.market import BUYER_A, SELLER_B, Market, start_chain
-from tests.seller.seller_env import env
+from tests.seller.seller_env import tools_env
 from tests.support.chain import ROOT
+from tests.support.playbook_run import run_playbook
 
 
 class BareLab:
@@ -38,12 +38,11 @@ class BareLab:
         self.agent_dir = self.state / "orgs" / "provider_b" / "agent"
 
     def agent(self, state):
-        cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(self.inventory / "provider_b"),
-               str(ROOT / "playbooks" / "lab_seller_agent.yml"), "-e", json.dumps(self.extra),
-               "-e", "lab_seller_agent_state=%s" % state]
-        out = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=300)
-        assert out.returncode == 0, (out.stdout + out.stderr)[-5000:]
-        return out.stdout
+        run = run_playbook(ROOT / "playbooks" / "lab_seller_agent.yml", inventory=self.inventory / "provider_b",
+                           extra_vars=self.extra, args=["-e", "lab_seller_agent_state=%s" % state], callback=None,
+                           env=tools_env(), timeout=300)
+        assert run.rc == 0, run.output[-5000:]
+        return run.stdout
 
     def pid(self):
         return int((self.agent_dir / "agent.pid").read_text())

@@ -42,7 +42,8 @@ def run_playbook(playbook, *, inventory=None, extra_vars=None, env=None, args=()
     """Run one ansible-playbook; returns a PlaybookRun.
 
     playbook: a Path, or the playbook's YAML text (written to a temporary file). inventory: a path or an inventory
-    string; None runs on localhost with the local connection. extra_vars: a dict, through a 0600 vars file. env:
+    string, or a list of them (one -i each, in order, as the lab's operator runs with both organizations'); None runs
+    on localhost with the local connection. extra_vars: a dict, through a 0600 vars file. env:
     added to the cleaned environment (playbook_env). args: after the playbook and the vars file. callback: the
     stdout callback; ansible.posix.json is parsed (PlaybookRun.parsed), None keeps ansible.cfg's (default).
     wrapper: a command prefix (e.g. bin/org-run provider_a --). strip: more environment prefixes to drop.
@@ -54,7 +55,11 @@ def run_playbook(playbook, *, inventory=None, extra_vars=None, env=None, args=()
             path = Path(tmp) / "playbook.yml"
             path.write_text(playbook)
         cmd = list(wrapper) + [str(ANSIBLE_PLAYBOOK)]
-        cmd += ["-i", str(inventory)] if inventory is not None else ["-i", "localhost,", "-c", "local"]
+        if inventory is None:
+            cmd += ["-i", "localhost,", "-c", "local"]
+        else:
+            for one in inventory if isinstance(inventory, (list, tuple)) else [inventory]:
+                cmd += ["-i", str(one)]
         cmd.append(str(path))
         if extra_vars:
             vars_file = Path(tmp) / "vars.json"

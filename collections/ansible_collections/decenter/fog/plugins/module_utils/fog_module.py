@@ -10,6 +10,9 @@ classes with a sentence the user can act on. No Ansible module object reaches `r
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+import subprocess
+
 from ansible.module_utils.basic import AnsibleModule
 
 
@@ -20,6 +23,20 @@ class FogError(Exception):
         super(FogError, self).__init__(msg)
         self.msg = msg
         self.result = result
+
+
+def run_command(args):
+    """rc, stdout and stderr (text) of a command (a list, no shell) for a `run` that has no module object: in the C
+    locale, so its output parses the same everywhere; a program that cannot be started is a failed command (rc 127,
+    the reason as stderr), not a traceback."""
+    env = dict(os.environ, LANG="C", LC_ALL="C", LC_MESSAGES="C")
+    try:
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=env, close_fds=True)
+    except OSError as e:
+        return 127, "", str(e)
+    out, err = proc.communicate()
+    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
 def module_kwargs(spec):

@@ -83,9 +83,8 @@ import shutil
 import signal
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.decenter.fog.plugins.module_utils.fog_lab_daemon import spawn_detached
+from ansible_collections.decenter.fog.plugins.module_utils.fog_module import FogError, run_as_module, run_command
 
 PRIVATE_DIRS = {  # mount point in the host -> directory under the host's state dir
     "/run": "run",
@@ -114,24 +113,24 @@ Subsystem sftp internal-sftp
 
 
 class Lab(object):
-    def __init__(self, module):
-        self.m = module
-        p = module.params
-        self.prefix = p["prefix"]
-        self.state_dir = p["state_dir"]
+    def __init__(self, params, check_mode):
+        self.params = params
+        self.check_mode = check_mode
+        self.prefix = params["prefix"]
+        self.state_dir = params["state_dir"]
         self.changed = []
 
     # ------------------------------------------------------------------ helpers
     def run(self, *args, **kwargs):
-        rc, out, err = self.m.run_command(list(args), check_rc=False)
-        if rc != 0 and not kwargs.get("ok_fail"):
-            self.m.fail_json(msg="lab command failed: %s: %s" % (" ".join(args), (err or out).strip()),
-                             changed=bool(self.changed), actions=self.changed)
+        rc, out, err = run_command(list(args))
+        if rc != 0 and not kwargs.get("ok_fail"):  # what was done so far goes into the failed result
+            raise FogError("lab command failed: %s: %s" % (" ".join(args), (err or out).strip()),
+                           changed=bool(self.changed), actions=self.changed)
         return rc, out
 
     def act(self, what, *args):
         self.changed.append(what)
-        if not self.m.check_mode:
+        if not self.check_mode:
             self.run(*args)
 
     def namespaces(self):
@@ -157,16 +156,15 @@ class Lab(object):
 
     # ------------------------------------------------------------------ present
     def present(self):
-        p = self.m.params
+        p = self.params
         existing = self.namespaces()
         for network in p["networks"]:
             if len(network) > 8:
-                self.m.fail_json(msg="network name %r is longer than 8 characters (interface names are limited)."
-                                 % network)
+                raise FogError("network name %r is longer than 8 characters (interface names are limited)." % network)
             sw = self.switch(network)
             if sw not in existing:
                 self.act("switch %s" % network, "ip", "netns", "add", sw)
-            if self.m.check_mode and sw not in existing:
+            if self.check_mode and sw not in existing:
                 continue
             if not self.link_exists(sw, "br0"):
                 self.act("bridge %s" % network, "ip", "-n", sw, "link", "add", "br0", "type", "bridge")
@@ -184,28 +182,28 @@ class Lab(object):
 
     def act_quiet(self, *args):
         """Idempotent commands (set up): run without counting as a change."""
-        if not self.m.check_mode:
+        if not self.check_mode:
             self.run(*args)
 
     def ensure_namespace(self, ns, existing, interfaces):
         if ns not in existing:
             self.act("namespace %s" % ns, "ip", "netns", "add", ns)
-            if self.m.check_mode:
+            if self.check_mode:
                 return
         self.act_quiet("ip", "-n", ns, "link", "set", "lo", "up")
         for iface in interfaces:
             network = iface["network"]
-            if network not in self.m.params["networks"]:
-                self.m.fail_json(msg="interface of %s names network %r, which is not in networks (%s)."
-                                 % (ns, network, ", ".join(sorted(self.m.params["networks"]))))
+            if network not in self.params["networks"]:
+                raise FogError("interface of %s names network %r, which is not in networks (%s)."
+                               % (ns, network, ", ".join(sorted(self.params["networks"]))))
             link = "eth-%s" % network
             peer = ("v" + ns[len(self.prefix):])[:15]
             if not self.link_exists(ns, link):
                 self.act("link %s/%s" % (ns, link), "ip", "link", "add", link, "netns", ns, "type", "veth",
                          "peer", "name", peer, "netns", self.switch(network))
                 self.act_quiet("ip", "-n", self.switch(network), "link", "set", peer, "master", "br0", "up")
-            cidr = "%s/%d" % (iface["address"], self.m.params["networks"][network])
-            if not self.m.check_mode and not self.has_address(ns, link, cidr):
+            cidr = "%s/%d" % (iface["address"], self.params["networks"][network])
+            if not self.check_mode and not self.has_address(ns, link, cidr):
                 self.act("address %s %s" % (ns, cidr), "ip", "-n", ns, "addr", "add", cidr, "dev", link)
             self.act_quiet("ip", "-n", ns, "link", "set", link, "up")
 
@@ -216,11 +214,11 @@ class Lab(object):
             path = os.path.join(root, sub)
             if not os.path.isdir(path):
                 self.changed.append("dir %s" % path)
-                if not self.m.check_mode:
+                if not self.check_mode:
                     os.makedirs(path, 0o700 if sub == "root-ssh" else 0o755)
         info = dict(namespace=ns, state_dir=root,
                     proxy_command="ip netns exec %s nc %%h %%p" % self.gateway_ns())
-        if self.m.check_mode and not os.path.isdir(root):
+        if self.check_mode and not os.path.isdir(root):
             return info
         etc_ssh = os.path.join(root, "etc-ssh")
         key = os.path.join(etc_ssh, "ssh_host_ed25519_key")
@@ -232,7 +230,7 @@ class Lab(object):
         self.ensure_keys(os.path.join(root, "root-ssh", "authorized_keys"), host.get("authorized_keys") or [])
         if not self.sshd_pid(root):
             self.changed.append("sshd %s" % name)
-            if not self.m.check_mode:
+            if not self.check_mode:
                 self.start_sshd(ns, name, root)
         if os.path.exists(key + ".pub"):
             dummy, out = self.run("ssh-keygen", "-l", "-f", key + ".pub")
@@ -243,7 +241,7 @@ class Lab(object):
         if os.path.exists(path) and open(path).read() == content:
             return
         self.changed.append("file %s" % path)
-        if not self.m.check_mode:
+        if not self.check_mode:
             with open(path, "w") as f:
                 f.write(content)
             os.chmod(path, mode)
@@ -254,7 +252,7 @@ class Lab(object):
         missing = [k for k in keys if k.strip() not in (line.strip() for line in present)]
         if missing or not os.path.exists(path):
             self.changed.append("authorized_keys %s" % path)
-            if not self.m.check_mode:
+            if not self.check_mode:
                 with open(path, "a") as f:
                     f.write("".join(k.strip() + "\n" for k in missing))
                 os.chmod(path, 0o600)
@@ -279,7 +277,7 @@ class Lab(object):
             if self.sshd_pid(root):
                 return
             time.sleep(0.05)
-        self.m.fail_json(msg="sshd of lab host %s did not start; see %s" % (name, os.path.join(root, "sshd.log")))
+        raise FogError("sshd of lab host %s did not start; see %s" % (name, os.path.join(root, "sshd.log")))
 
     # ------------------------------------------------------------------- absent
     def absent(self):
@@ -289,12 +287,12 @@ class Lab(object):
             pids = [int(x) for x in out.split()]
             if pids:
                 self.changed.append("processes of %s" % ns)
-                if not self.m.check_mode:
+                if not self.check_mode:
                     self.kill(pids)
             self.act("namespace %s" % ns, "ip", "netns", "del", ns)
         if os.path.isdir(self.state_dir):
             self.changed.append("state %s" % self.state_dir)
-            if not self.m.check_mode:
+            if not self.check_mode:
                 shutil.rmtree(self.state_dir)
 
     def kill(self, pids):
@@ -310,26 +308,32 @@ class Lab(object):
                 time.sleep(0.1)
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            prefix=dict(type="str", default="fog"),
-            state_dir=dict(type="path", required=True),
-            networks=dict(type="dict", default={}),
-            gateway=dict(type="dict"),
-            hosts=dict(type="list", elements="dict", default=[]),
-        ),
-        supports_check_mode=True,
-    )
+def run(params, check_mode):
     if os.geteuid() != 0:
-        module.fail_json(msg="the lab needs root (network namespaces and mounts): run it as root.")
-    lab = Lab(module)
-    if module.params["state"] == "absent":
+        raise FogError("the lab needs root (network namespaces and mounts): run it as root.")
+    lab = Lab(params, check_mode)
+    if params["state"] == "absent":
         lab.absent()
-        module.exit_json(changed=bool(lab.changed), actions=lab.changed)
+        return dict(changed=bool(lab.changed), actions=lab.changed)
     hosts = lab.present()
-    module.exit_json(changed=bool(lab.changed), actions=lab.changed, hosts=hosts)
+    return dict(changed=bool(lab.changed), actions=lab.changed, hosts=hosts)
+
+
+SPEC = dict(
+    argument_spec=dict(
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        prefix=dict(type="str", default="fog"),
+        state_dir=dict(type="path", required=True),
+        networks=dict(type="dict", default={}),
+        gateway=dict(type="dict"),
+        hosts=dict(type="list", elements="dict", default=[]),
+    ),
+    run=run,
+)
+
+
+def main():
+    run_as_module(SPEC)
 
 
 if __name__ == "__main__":

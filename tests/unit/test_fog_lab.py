@@ -1,0 +1,63 @@
+"""decenter.fog.fog_lab's pure run(params, check_mode): what check mode reports without touching the machine, and
+the sentences of bad input. Building the lab for real is covered by every test that uses one (tests/lab, molecule)."""
+import subprocess
+
+import pytest
+
+from ansible_collections.decenter.fog.plugins.module_utils.fog_module import FogError
+from ansible_collections.decenter.fog.plugins.modules import fog_lab
+
+PREFIX = "fut"  # a prefix no lab of the tests uses: nothing of it exists
+
+
+def params(state_dir, **over):
+    p = dict(state="present", prefix=PREFIX, state_dir=str(state_dir), networks={"wan": 24},
+             gateway={"network": "wan", "address": "198.18.9.1"},
+             hosts=[{"name": "h1", "interfaces": [{"network": "wan", "address": "198.18.9.10"}]}])
+    p.update(over)
+    return p
+
+
+def namespaces():
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    return set(line.split()[0] for line in out.splitlines() if line.strip())
+
+
+needs_root = pytest.mark.skipif(not hasattr(fog_lab.os, "geteuid") or fog_lab.os.geteuid() != 0,
+                                reason="the lab module runs as root")
+
+
+@needs_root
+def test_check_mode_reports_the_lab_and_builds_nothing(tmp_path):
+    before = namespaces()
+    result = fog_lab.run(params(tmp_path / "state"), check_mode=True)
+    assert result["changed"] is True
+    assert {"switch wan", "namespace fut-h1", "namespace fut-gw"} <= set(result["actions"])
+    assert result["hosts"]["h1"]["namespace"] == "fut-h1"
+    assert namespaces() == before and not (tmp_path / "state").exists()
+
+
+@needs_root
+def test_check_mode_absent_of_nothing_changes_nothing(tmp_path):
+    assert fog_lab.run(params(tmp_path / "state", state="absent"), check_mode=True) == {"changed": False, "actions": []}
+
+
+@needs_root
+def test_a_long_network_name_fails_with_a_sentence(tmp_path):
+    with pytest.raises(FogError) as failed:
+        fog_lab.run(params(tmp_path / "state", networks={"averylongname": 24}), check_mode=True)
+    assert "network name 'averylongname' is longer than 8 characters" in failed.value.msg
+    assert failed.value.result == {}
+
+
+def test_not_root_fails_with_a_sentence(tmp_path, monkeypatch):
+    monkeypatch.setattr(fog_lab.os, "geteuid", lambda: 1000)
+    with pytest.raises(FogError, match="the lab needs root"):
+        fog_lab.run(params(tmp_path / "state"), check_mode=True)
+
+
+def test_a_missing_program_is_a_failed_command_not_a_traceback(tmp_path):
+    with pytest.raises(FogError) as failed:
+        fog_lab.Lab(params(tmp_path / "state"), check_mode=False).run("/nonexistent/fog-lab-program", "x")
+    assert failed.value.msg.startswith("lab command failed: /nonexistent/fog-lab-program x: [Errno 2] No such file")
+    assert failed.value.result == {"changed": False, "actions": []}
