@@ -25,14 +25,19 @@ class FogError(Exception):
         self.result = result
 
 
-def run_command(args):
+def run_command(args, env_update=None, new_session=False):
     """rc, stdout and stderr (text) of a command (a list, no shell) for a `run` that has no module object: in the C
     locale, so its output parses the same everywhere; a program that cannot be started is a failed command (rc 127,
-    the reason as stderr), not a traceback."""
+    the reason as stderr), not a traceback.
+
+    new_session: the command (and any daemon it leaves) in a session of its own, out of the module's process group.
+    ansible-core ends a play by terminating each worker still alive, and a worker passes SIGTERM on to its whole
+    process group (WorkerProcess._term, os.killpg); AnsibleModule.run_command cannot start a new session."""
     env = dict(os.environ, LANG="C", LC_ALL="C", LC_MESSAGES="C")
+    env.update(env_update or {})
     try:
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=env, close_fds=True)
+                                env=env, close_fds=True, start_new_session=new_session)
     except OSError as e:
         return 127, "", str(e)
     out, err = proc.communicate()

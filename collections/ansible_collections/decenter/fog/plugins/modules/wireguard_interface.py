@@ -207,6 +207,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible_collections.decenter.fog.plugins.module_utils.fog_module import run_command
 
 KEY = re.compile(r'^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=$')
 NAME = re.compile(r'^[a-zA-Z0-9_=+.-]{1,15}$')
@@ -304,6 +305,15 @@ class Host(object):
         if check and rc != 0:
             self.fail('%s failed (rc %d): %s' % (' '.join(argv[:3]), rc, (err or out).strip()))
         return rc, out, err
+
+    def bring_up(self):
+        """wg-quick up in a session of its own: a userspace implementation stays behind as a daemon, and in the
+        module's process group it would die with the SIGTERM ansible-core sends that group at the end of a play
+        when the worker is still alive (see fog_module.run_command)."""
+        wg_quick = self.module.get_bin_path('wg-quick', required=True)
+        rc, out, err = run_command([wg_quick, 'up', self.conf_file], env_update=self.env, new_session=True)
+        if rc != 0:
+            self.fail('wg-quick up failed (rc %d): %s' % (rc, (err or out).strip()))
 
     def have(self, command):
         return self.module.get_bin_path(command) is not None
@@ -636,14 +646,14 @@ def main():
         if write is not None:
             host.write_conf(write)
         if link is None:
-            host.run(['wg-quick', 'up', host.conf_file], check=True)
+            host.bring_up()
         elif restart:
             socket = '/var/run/wireguard/%s.sock' % host.iface
             had_socket = os.path.exists(socket)
             host.run(['wg-quick', 'down', host.conf_file])
             if not host.wait_gone(20, socket if had_socket else None):
                 host.fail('the interface is still there 20 s after it was taken down for a restart')
-            host.run(['wg-quick', 'up', host.conf_file], check=True)
+            host.bring_up()
         elif sync or write is not None:
             host.syncconf()
         # After a bring-up wg-quick added the routes itself; a link someone set down lost them.
