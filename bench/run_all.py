@@ -43,13 +43,17 @@ def main():
         sys.exit("benchmarks failed: %s" % ", ".join(failed))
 
 
-def write_readme():
-    """bench/README.md from the tables as they are now."""
-    load = os.getloadavg()[0]
-    parts = ["# Benchmarks", "",
-             "Made by `make bench` (bench/run_all.py) on a 2-core machine, load average %.1f when it ended; "
-             "machines here are shared, so numbers move from run to run. Each section names the command that "
-             "made it." % load, ""]
+def write_readme(assembled_only=False):
+    """bench/README.md from the tables as they are now (assembled_only: no benchmark was run for it)."""
+    if assembled_only:
+        intro = ("Assembled by `bench/run_all.py --readme-only` from the tables as each benchmark last wrote them, on a "
+                 "2-core machine shared with other work, so numbers move from run to run. Each section names the "
+                 "command that made it and, where it records one, the load it ran under.")
+    else:
+        intro = ("Made by `make bench` (bench/run_all.py) on a 2-core machine, load average %.1f when it ended; "
+                 "machines here are shared, so numbers move from run to run. Each section names the command that "
+                 "made it." % os.getloadavg()[0])
+    parts = ["# Benchmarks", "", intro, ""]
     for table, _ in RUNS:
         path = BENCH / table
         parts.append(path.read_text() if path.exists() else "## %s\n\n(not produced)\n" % table)
@@ -57,4 +61,7 @@ def write_readme():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--readme-only"]:
+        write_readme(assembled_only=True)
+    else:
+        main()
