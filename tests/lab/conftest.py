@@ -37,13 +37,14 @@ class Lab:
     def org_inventory(self, org):
         return self.inventory / org
 
-    def playbook(self, name, *args, check=True, org=None, timeout=900):
+    def playbook(self, name, *args, check=True, org=None, timeout=900, env=None):
         """Run a playbook of the repo against this lab (tests/support/playbook_run, default output), as the operator
-        (org None, both inventories) or as one organization (its inventory, through bin/org-run); returns
+        (org None, both inventories) or as one organization (its inventory, through bin/org-run); env: more
+        environment for this run (the runner drops the caller's ANSIBLE_* variables); returns
         (rc, {host: recap}, output)."""
         inventories = [self.org_inventory(o) for o in (ORGS if org is None else (org,))]
         run = run_playbook(ROOT / name, inventory=inventories, extra_vars=self.extra, args=args, callback=None,
-                           env={"PATH": self.path()}, wrapper=self.org_run(org), timeout=timeout)
+                           env=dict(env or {}, PATH=self.path()), wrapper=self.org_run(org), timeout=timeout)
         if check and run.rc != 0:
             raise AssertionError("%s failed (rc %d):\n%s" % (name, run.rc, run.output[-6000:]))
         return run.rc, run.recaps, run.output
