@@ -16,52 +16,32 @@ environment variables and the option's default apply as before.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import importlib
-
 from ansible.errors import AnsibleActionFail, AnsibleUndefinedVariable
-from ansible.module_utils.common.parameters import remove_values
-from ansible.plugins.action import ActionBase
 
-from ansible_collections.decenter.fog.plugins.module_utils.fog_module import module_kwargs
 from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import CHAIN_OPTION_NAMES
 # Imported here, at plugin load, on purpose: see the module docstring.
 from ansible_collections.decenter.fog.plugins.module_utils import reb_client  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.decenter.fog.plugins.module_utils.reb_tx import take_warnings
+from ansible_collections.decenter.fog.plugins.plugin_utils.controller_action import ControllerAction
 
 
-class RebAction(ActionBase):
+class RebAction(ControllerAction):
     """Subclasses set MODULE to the module name under plugins/modules."""
 
-    MODULE = None
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    ERRORS = (RebError,)
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(RebAction, self).run(tmp, task_vars)
-        spec = importlib.import_module("ansible_collections.decenter.fog.plugins.modules." + self.MODULE).SPEC
-        kwargs = module_kwargs(spec)
-        # Task arguments (module_defaults already merged in by Ansible) win over the inventory's variables.
-        self._task.args.update(self._chain_vars(task_vars or {}))
-        validation, params = self.validate_argument_spec(**kwargs)
-        secrets = validation._no_log_values
+    def more_args(self, task_vars):
+        return self._chain_vars(task_vars)
+
+    def before_run(self):
         take_warnings()  # what an earlier task left behind is not this task's
-        try:
-            outcome = spec["run"](params, bool(self._task.check_mode))
-        except RebError as e:
-            raise AnsibleActionFail(remove_values(str(e), secrets))
-        except AnsibleActionFail:
-            raise
-        except Exception as e:  # a bug of ours: say what, keep secrets out, no traceback for users
-            raise AnsibleActionFail(remove_values("%s failed unexpectedly: %s: %s"
-                                                  % (self.MODULE, type(e).__name__, e), secrets))
-        if not self._task.diff:
-            outcome.pop("diff", None)
+
+    def after_run(self, outcome):
         warnings = take_warnings()
         if warnings:
             outcome["warnings"] = outcome.get("warnings", []) + warnings
-        result.update(remove_values(outcome, secrets))
-        return result
+        return outcome
 
     def _chain_vars(self, task_vars):
         """The chain options the task leaves unset, from the variables reb_<option> that are set and not empty."""
