@@ -61,3 +61,21 @@ def test_a_missing_program_is_a_failed_command_not_a_traceback(tmp_path):
         fog_lab.Lab(params(tmp_path / "state"), check_mode=False).run("/nonexistent/fog-lab-program", "x")
     assert failed.value.msg.startswith("lab command failed: /nonexistent/fog-lab-program x: [Errno 2] No such file")
     assert failed.value.result == {"changed": False, "actions": []}
+
+
+def test_a_zombie_counts_as_gone_a_running_process_does_not():
+    """lab_down waits for the namespaces' processes to end; an ended child its parent has not reaped yet is a zombie
+    in /proc until then, and waiting for it would only run out the bounded wait."""
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert fog_lab.alive(child.pid)
+        child.kill()
+        for _ in range(100):  # bounded: the kill lands within milliseconds; not reaped, it stays a zombie
+            with open("/proc/%d/stat" % child.pid) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+        assert not fog_lab.alive(child.pid)
+    finally:
+        child.kill()
+        child.wait()
+    assert not fog_lab.alive(child.pid)  # reaped: no longer in /proc
