@@ -1,6 +1,7 @@
 """decenter.fog.fog_lab's pure run(params, check_mode): what check mode reports without touching the machine, and
 the sentences of bad input. Building the lab for real is covered by every test that uses one (tests/lab, molecule)."""
 import subprocess
+import time
 
 import pytest
 
@@ -74,6 +75,7 @@ def test_a_zombie_counts_as_gone_a_running_process_does_not():
             with open("/proc/%d/stat" % child.pid) as f:
                 if f.read().rsplit(")", 1)[1].split()[0] == "Z":
                     break
+            time.sleep(0.01)
         assert not fog_lab.alive(child.pid)
     finally:
         child.kill()
