@@ -1,6 +1,7 @@
-"""decenter.fog.fog_deploy's inputs from outside the role: where the app lives and the app's component table. A run
-that lacks one fails with a sentence naming it before it touches a host or a cluster. (The table of
-apps/simple_ocr/app.yml running for real: molecule's fog_deploy scenario and the lab.)"""
+"""decenter.fog.fog_deploy's inputs from outside the role: where the app lives, the app's component table and how the
+node's devices run. A run that lacks one fails with a sentence naming it before it touches a host or a cluster. (The
+table of apps/simple_ocr/app.yml running for real: molecule's fog_deploy scenario, the lab and
+tests/fog_deploy_kubernetes.)"""
 import yaml
 
 from tests.support.playbook_run import run_playbook
@@ -11,15 +12,18 @@ PLAY = """
   roles:
     - role: decenter.fog.fog_deploy
       fog_deploy_app: {app}
-      fog_deploy_placement: {{placement: {{a: {{host: localhost, region: R}}, b: {{host: localhost, region: R}}}}}}
+      fog_deploy_placement: {placement}
       fog_deploy_repository_password: not-a-real-one
 """
 
 
 def play(tmp_path, descriptor):
+    """The play deploying `descriptor` with every microservice placed on localhost, and the descriptor's file."""
     path = tmp_path / "app.yml"
     path.write_text(yaml.safe_dump(descriptor))
-    return PLAY.format(app=yaml.safe_dump(descriptor, default_flow_style=True).strip()), path
+    placement = {"placement": {ms["name"]: {"host": "localhost", "region": "R"} for ms in descriptor["microservices"]}}
+    return PLAY.format(app=yaml.safe_dump(descriptor, default_flow_style=True).strip(),
+                       placement=yaml.safe_dump(placement, default_flow_style=True).strip()), path
 
 
 def failure(run):
@@ -48,3 +52,48 @@ def test_kubernetes_target_without_manifests(tmp_path):
     text, _ = play(tmp_path, {"name": "demo", "microservices": [{"name": "a", "component": "alpha"}]})
     msg = failure(run_playbook(text, extra_vars={"fog_deploy_target": "kubernetes"}))
     assert msg.startswith("fog_deploy_kubernetes_manifests is not set"), msg
+
+
+def test_kubernetes_target_without_the_descriptor(tmp_path):
+    text, _ = play(tmp_path, {"name": "demo", "microservices": [{"name": "a", "component": "alpha"}]})
+    msg = failure(run_playbook(text, extra_vars={"fog_deploy_target": "kubernetes",
+                                                 "fog_deploy_kubernetes_manifests": str(tmp_path)}))
+    assert msg.startswith("fog_deploy_app_file is not set: the kubernetes target reads"), msg
+
+
+def test_a_component_without_its_kubernetes_env(tmp_path):
+    # a's component has no entry, b has no component, c's entry has no kubernetes_env; d's empty one is enough.
+    descriptor = {"name": "demo", "microservices": [{"name": "a", "component": "alpha"}, {"name": "b"},
+                                                    {"name": "c", "component": "beta"}, {"name": "d", "component": "delta"}],
+                  "components": {"beta": {"argv": ["/bin/true"], "env": {}}, "delta": {"kubernetes_env": {}}}}
+    text, path = play(tmp_path, descriptor)
+    run = run_playbook(text, extra_vars={"fog_deploy_target": "kubernetes", "fog_deploy_kubernetes_manifests": str(tmp_path),
+                                         "fog_deploy_app_file": str(path)})
+    msg = failure(run)
+    assert "%s has no kubernetes_env under components for microservices b, a, c (component unset, alpha, beta)" % path in msg, msg
+    assert "give each microservice a component and its entry in the descriptor's components table a kubernetes_env" in msg, msg
+
+
+DEVICES = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: The node's devices
+      ansible.builtin.include_role:
+        name: decenter.fog.fog_deploy
+        tasks_from: devices.yml
+      vars:
+        fog_devices: [cam1:camera, mic1:microphone, cam2:camera]
+"""
+
+
+def test_cameras_without_how_they_run():
+    msg = failure(run_playbook(DEVICES))
+    assert msg.startswith("fog_deploy_device_kinds.camera, fog_deploy_camera_app_path not set, and this node has cameras"
+                          " (cam1, cam2): fog_deploy_device_kinds.camera is the camera's argv and env"), msg
+
+
+def test_a_device_table_without_cameras(tmp_path):
+    run = run_playbook(DEVICES, extra_vars={"fog_deploy_camera_app_path": str(tmp_path),
+                                            "fog_deploy_device_kinds": {"microphone": {"argv": ["/bin/true"]}}})
+    assert failure(run).startswith("fog_deploy_device_kinds.camera not set, and this node has cameras (cam1, cam2)")

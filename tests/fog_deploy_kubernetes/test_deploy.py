@@ -100,3 +100,19 @@ def test_a_processor_no_longer_placed_is_removed(deployer):
     assert rc == 0, out[-4000:]
     assert "Deployment/simple-ocr-processor-camkor1" in out and changed(recaps) > 0
     assert "simple-ocr-processor-camkor1" not in _names(d.get("/apis/apps/v1" + NS + "/deployments"))
+
+
+def test_the_environment_is_the_descriptors(deployer, tmp_path):
+    # Another descriptor's kubernetes_env for the Webserver: its templates see app and ms, and what the manifest
+    # lacks comes after the manifest's own entries, in the table's order.
+    app = yaml.safe_load((ROOT / "apps" / "simple_ocr" / "app.yml").read_text())
+    app["components"]["webserver"]["kubernetes_env"] = {"WEB_TITLE": "{{ app }} {{ ms.name }}", "WEB_PORT": "8088"}
+    path = tmp_path / "app.yml"
+    path.write_text(yaml.safe_dump(app, sort_keys=False))
+    rc, recaps, out = deployer.run("fog_deploy_app_file=%s" % path)
+    assert rc == 0, out[-4000:]
+    dep = deployer.get("/apis/apps/v1" + NS + "/deployments/simple-ocr-webserver")
+    env = [(e["name"], e.get("value")) for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]]
+    assert env == [("REPO_PASSWORD", None), ("WEB_HOST", "0.0.0.0"),
+                   ("WEB_REDIS_URL", "redis://simple-ocr-repository:6379/0"),  # the manifest's: the table has none
+                   ("WEB_TITLE", "simple-ocr webserver"), ("WEB_PORT", "8088")], env

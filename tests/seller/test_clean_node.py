@@ -20,6 +20,8 @@ from tests.support.chain import ROOT
 
 PREFIX = "fsl"
 ADDRESS = "198.18.0.21"
+# The lab's public inventory, for how its camera runs (fog_deploy_device_kinds).
+LAB_PUBLIC = yaml.safe_load((ROOT / "inventories" / "lab" / "public.yml").read_text())
 
 
 def netns(*cmd):
@@ -81,6 +83,7 @@ def seller_inventory(lab):
         "fog_provider": "provider_b", "fog_provider_name": "Provider B (KETI)", "lab_root": str(ROOT),
         "fog_deploy_python": str(ROOT / ".venv" / "bin" / "python"),
         "fog_deploy_camera_app_path": str(ROOT / "apps" / "simple_ocr"),
+        "fog_deploy_device_kinds": LAB_PUBLIC["fog_deploy_device_kinds"],
         "reb_rpc_url": lab["chain"].url, "reb_chain_id": 31337, "reb_contract_address": lab["market"].reb.address,
         "reb_private_key": lab["chain"].keys()[SELLER_B], "fog_sale_policy": {}}))
     (inv / "group_vars" / "controller.yml").write_text(yaml.safe_dump({
