@@ -181,6 +181,7 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_market import (
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
 from ansible_collections.decenter.fog.plugins.module_utils.reb_transition import transition
 
+
 def run(params, check_mode):
     client = get_client(params, need_key=True)
     if params["state"] == "requested" and params["wait_timeout"]:
