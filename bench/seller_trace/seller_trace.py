@@ -45,7 +45,7 @@ class CallbackModule(CallbackBase):
         self._tasks += 1
         if self._tasks == 1:
             self._write("first_task")
-        if task.action.endswith("reb_reservation") and "Accept" in task.get_name():
+        if task.action.endswith(("reb_reservation", "reb_answers")) and "Accept" in task.get_name():
             self._write("accept_task")
 
     def v2_runner_on_ok(self, result):

@@ -31,9 +31,11 @@ def env():
                 **tools_env())
 
 
-def playbook(inventory, path, *args, check=True):
-    """ansible-playbook `path` (default output) on `inventory` (tests.support.playbook_run); a PlaybookRun."""
-    run = run_playbook(Path(path), inventory=inventory, args=args, callback=None, env=tools_env(), timeout=600)
+def playbook(inventory, path, *args, check=True, env=None):
+    """ansible-playbook `path` (default output) on `inventory` (tests.support.playbook_run), `env` added to its
+    environment; a PlaybookRun."""
+    run = run_playbook(Path(path), inventory=inventory, args=args, callback=None, env=dict(tools_env(), **(env or {})),
+                       timeout=600)
     if check and run.rc != 0:
         raise AssertionError("%s failed:\n%s" % (path, run.output[-6000:]))
     return run
@@ -103,15 +105,15 @@ class SellerEnv:
     def keys(self, node):
         return (self.dir / "nodes" / node / "authorized_keys").read_text()
 
-    def playbook(self, name, *args, check=True):
-        return playbook(self.inventory, ROOT / name, *args, check=check)
+    def playbook(self, name, *args, check=True, env=None):
+        return playbook(self.inventory, ROOT / name, *args, check=check, env=env)
 
     def publish(self):
         self.playbook("playbooks/publish.yml")
         return dict((n, self.market.reb.functions.offerIdOf(self.seller, n).call()) for n in self.nodes)
 
-    def answer(self):
-        return self.playbook("playbooks/seller/answer.yml")
+    def answer(self, env=None):
+        return self.playbook("playbooks/seller/answer.yml", env=env)
 
     # --- the agent: ansible-rulebook with the rulebook, as the lab and the role run it
 

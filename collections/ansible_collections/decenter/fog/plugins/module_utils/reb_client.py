@@ -279,6 +279,19 @@ class RebClient(object):
         data = self.contract.encode_abi(fn_name, args)
         return self._send(self.contract.address, data, value, fn_name, kwargs.get("check_mode", False))
 
+    def submit(self, fn_name, *args, **kwargs):
+        """transact() without the wait: a handle for finish() (None in check mode), so that several transactions
+        go out before any receipt is waited for (reb_tx.TxSender.submit)."""
+        if self.sender is None:
+            raise RebError("%s needs a wallet: set private_key or DECENTER_REB_PRIVATE_KEY." % fn_name)
+        data = self.contract.encode_abi(fn_name, args)
+        return self.sender.submit(self.contract.address, data, kwargs.get("value", 0), fn_name,
+                                  check_mode=kwargs.get("check_mode", False))
+
+    def finish(self, sent, look_first=False, deadline=None):
+        """The receipt of a submit()ted transaction (reb_tx.TxSender.finish)."""
+        return self.sender.finish(sent, look_first=look_first, deadline=deadline) if sent is not None else None
+
     def deploy(self, accept_window, check_mode=False):
         """Deploy the REB; a rerun after a timeout reports the deployment it waited for, never a second one."""
         self.check_chain()

@@ -80,6 +80,12 @@ class TxSender(object):
         adopt_mined: an unreported, mined transaction of the same intent is the answer even if the call
         would still pass (a deployment: its address was never reported, and a rerun must not deploy again).
         """
+        return self.finish(self.submit(to, data, value, what, check_mode=check_mode, adopt_mined=adopt_mined))
+
+    def submit(self, to, data, value, what, check_mode=False, adopt_mined=False):
+        """send() up to the receipt: our transaction of this intent sent (or found pending or mined), not waited
+        for. Returns a handle for finish() (None in check mode), so a caller can send several before it waits for
+        any: they then share a block. A handle never finished leaves its journal entry: a rerun waits for it."""
         tx = {"from": self.account.address, "data": data, "value": value, "chainId": self.chain_id}
         if to:
             tx["to"] = to
@@ -109,9 +115,21 @@ class TxSender(object):
                 self._check_funds(tx, value, what)
                 entry = self._send_with_retries(journal, tx, intent, what)
                 ours = ("pending", entry, head)
-        state, entry, head = ours
-        receipt = entry if state == "mined" else self._wait(entry, what, head)
-        return self._finish(journal, receipt, tx, what)
+        return {"state": ours[0], "entry": ours[1], "head": ours[2], "tx": tx, "what": what}
+
+    def finish(self, sent, look_first=False, deadline=None):
+        """The receipt of a submit()ted transaction once mined (and confirmed); RebError with a sentence if it
+        reverted or was not mined in time. look_first: look for the receipt at once (a transaction sent with
+        another whose receipt just came), rather than wait for the block due after it was sent. deadline: a
+        time.monotonic() shared by transactions sent together, so their waits add up to one timeout, not many."""
+        if sent is None:
+            return None
+        entry, what = sent["entry"], sent["what"]
+        if sent["state"] == "mined":
+            receipt = entry
+        else:
+            receipt = self._wait(entry, what, None if look_first else sent["head"], deadline)
+        return self._finish(self.journal(), receipt, sent["tx"], what)
 
     def nonce(self):
         return self.w3.eth.get_transaction_count(self.account.address, "pending")
@@ -235,9 +253,9 @@ class TxSender(object):
 
     # ------------------------------------------------------------------- waiting
 
-    def _wait(self, entry, what, head):
+    def _wait(self, entry, what, head, deadline=None):
         tx_hash = entry["hash"]
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + self.timeout if deadline is None else deadline
         # Automine chains have mined it while we sent it; on timed chains the first look waits for a block.
         receipt = self._receipt(tx_hash) if self.automine() is not False or head is None else None
         polls = 0

@@ -174,21 +174,12 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_answer import res
 from ansible_collections.decenter.fog.plugins.module_utils.reb_client import get_client, tx_hash
 from ansible_collections.decenter.fog.plugins.module_utils.reb_options import chain_argument_spec
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import (
-    ACTIVE_RESERVATION_STATES, check_length, ed25519_key_bytes, fingerprint_bytes, order_ref_bytes)
+    ACTIVE_RESERVATION_STATES, ed25519_key_bytes, order_ref_bytes)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 from ansible_collections.decenter.fog.plugins.module_utils.reb_market import (
     OFFER_FILTERS, check_sellers, offer_matches, rank_offers, refusal, trusted_set)
 from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run_as_module
-
-# wanted state -> (state that calls for the transaction, contract function, states that already satisfy it)
-TRANSITIONS = {
-    "accepted": ("requested", "accept", ("accepted",)),
-    "rejected": ("requested", "reject", ("rejected",)),
-    "cancelled": ("requested", "cancel", ("cancelled",)),
-    "released": ("accepted", "release", ("released", "settled")),
-    "expired": ("requested", "expire", ("expired",)),
-    "settled": ("accepted", "settle", ("settled", "released")),
-}
+from ansible_collections.decenter.fog.plugins.module_utils.reb_transition import transition
 
 
 def run(params, check_mode):
@@ -199,19 +190,10 @@ def run(params, check_mode):
         return _request(client, params, check_mode)
     reservation = _find(client, params)
     wanted = params["state"]
-    from_state, function, done = TRANSITIONS[wanted]
-    args = [reservation["id"]]
-    if wanted == "accepted":
-        args += _amendment(params, reservation)
-    if wanted == "rejected":
-        check_length("reason", params["reason"])
-        args.append(params["reason"])
-    if reservation["state"] in done:
+    call = transition(client, reservation, wanted, params)
+    if call is None:
         return dict(changed=False, reservation=reservation)
-    if reservation["state"] != from_state:
-        raise RebError("reservation %d is %s; it must be %s to become %s." % (reservation["id"], reservation["state"],
-                                                                              from_state, wanted))
-    _check_timing(client, reservation, wanted)
+    function, args = call
     result = dict(changed=True, reservation=reservation,
                   diff=dict(before={"state": reservation["state"]}, after={"state": wanted}))
     receipt = client.transact(function, *args, check_mode=check_mode)
@@ -376,33 +358,6 @@ def _find(client, params):
     if not mine:
         raise RebError("account %s has no reservation on offer %d." % (client.address, offer["id"]))
     return mine[-1]
-
-
-def _amendment(params, reservation):
-    if not params["access_endpoint"] or not params["host_key_fingerprint"]:
-        raise RebError("state=accepted needs access_endpoint and host_key_fingerprint.")
-    endpoint, fingerprint = params["access_endpoint"], params["host_key_fingerprint"]
-    check_length("access_endpoint", endpoint)
-    digest = fingerprint_bytes(fingerprint)
-    if reservation["state"] == "accepted" and (reservation["access_endpoint"] != endpoint or
-                                               fingerprint_bytes(reservation["host_key_fingerprint"]) != digest):
-        raise RebError("reservation %d was already accepted with endpoint %s and fingerprint %s; an acceptance is "
-                       "final." % (reservation["id"], reservation["access_endpoint"],
-                                   reservation["host_key_fingerprint"]))
-    return [endpoint, digest]
-
-
-def _check_timing(client, reservation, wanted):
-    now = client.now()
-    if wanted == "expired" and now <= reservation["accept_deadline"]:
-        raise RebError("reservation %d cannot be expired before its accept deadline %d (now %d)."
-                       % (reservation["id"], reservation["accept_deadline"], now))
-    if wanted == "accepted" and now > reservation["accept_deadline"]:
-        raise RebError("reservation %d can no longer be accepted: its deadline %d passed (now %d)."
-                       % (reservation["id"], reservation["accept_deadline"], now))
-    if wanted == "settled" and now < reservation["ends_at"]:
-        raise RebError("reservation %d runs until %d (now %d): only its buyer may end it earlier (state=released)."
-                       % (reservation["id"], reservation["ends_at"], now))
 
 
 SPEC = dict(
