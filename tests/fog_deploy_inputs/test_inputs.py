@@ -2,9 +2,13 @@
 node's devices run. A run that lacks one fails with a sentence naming it before it touches a host or a cluster. (The
 table of apps/simple_ocr/app.yml running for real: molecule's fog_deploy scenario, the lab and
 tests/fog_deploy_kubernetes.)"""
+from pathlib import Path
+
 import yaml
 
 from tests.support.playbook_run import run_playbook
+
+ROLE = Path(__file__).resolve().parents[2] / "collections/ansible_collections/decenter/fog/roles/fog_deploy"
 
 PLAY = """
 - hosts: localhost
@@ -97,3 +101,42 @@ def test_a_device_table_without_cameras(tmp_path):
     run = run_playbook(DEVICES, extra_vars={"fog_deploy_camera_app_path": str(tmp_path),
                                             "fog_deploy_device_kinds": {"microphone": {"argv": ["/bin/true"]}}})
     assert failure(run).startswith("fog_deploy_device_kinds.camera not set, and this node has cameras (cam1, cam2)")
+
+
+ACL = """
+- hosts: localhost
+  gather_facts: false
+  vars:
+    fog_deploy_repository_password: not-a-real-one
+    fog_deploy_placement: {{placement: {{reader: {{host: rented}}, writer: {{host: rented}}, keeper: {{host: localhost}}}}}}
+  tasks:
+    - name: Add the rented node as reservation 7
+      ansible.builtin.add_host: {{name: rented, groups: reb_rented, reb_reservation: {{id: 7}}}}
+    - name: Read the descriptor as the role does
+      ansible.builtin.include_vars: {{file: {path}, name: fog_deploy__descriptor}}
+    - name: Render the Repository's users
+      ansible.builtin.debug:
+        msg: "{{{{ lookup('ansible.builtin.template', '{template}') }}}}"
+      vars:
+        fog_deploy_app: "{{{{ lookup('ansible.builtin.file', '{path}') | from_yaml }}}}"
+"""
+
+
+def test_a_rented_nodes_repository_user_gets_the_acl_its_component_declares(tmp_path):
+    """The rental users' ACL rule is the component's rental_acl in the app's descriptor (%s its device), not a rule
+    of the role's; a component without one gets no user. The other values of the table are templates of a service
+    (they name ms): rendering the users must not touch them."""
+    descriptor = {"name": "demo", "microservices": [
+        {"name": "writer", "component": "feeder", "device": "cam9"}, {"name": "reader", "component": "viewer"},
+        {"name": "keeper", "component": "feeder", "device": "cam1"}],
+        "components": {"feeder": {"argv": ["{{ ms.device }}"], "rental_acl": "-@all +xadd ~feed:%s"},
+                       "viewer": {"argv": ["{{ ms.name }}"]}}}
+    path = tmp_path / "app.yml"
+    path.write_text(yaml.safe_dump(descriptor))
+    template = ROLE / "templates" / "redis-users.acl.j2"
+    run = run_playbook(ACL.format(path=path, template=template))
+    assert run.rc == 0, run
+    users = [line for line in run.task("Render the Repository's users")["msg"].splitlines() if line.strip()]
+    assert users[0].startswith("user default on #"), users
+    assert len(users) == 2 and users[1].startswith("user rental-7 on #"), users
+    assert users[1].endswith(" -@all +xadd ~feed:cam9"), users
