@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.support.chain import free_port
-from tests.support.playbook_run import run_playbook
+from tests.support.playbook_run import run_playbook, started_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "fogt"
@@ -48,6 +48,13 @@ class Lab:
         if check and run.rc != 0:
             raise AssertionError("%s failed (rc %d):\n%s" % (name, run.rc, run.output[-6000:]))
         return run.rc, run.recaps, run.output
+
+    def started(self, name, *args, org=None):
+        """The run playbook() would make, started and yielded as a Popen (tests/support/playbook_run.started_playbook):
+        for a test that needs two runs at once."""
+        inventories = [self.org_inventory(o) for o in (ORGS if org is None else (org,))]
+        return started_playbook(ROOT / name, inventory=inventories, extra_vars=self.extra, args=args, callback=None,
+                                env={"PATH": self.path()}, wrapper=self.org_run(org))
 
     def org_run(self, org):
         """The command prefix that runs as `org` sees the machine (bin/org-run); none for the operator."""

@@ -176,13 +176,7 @@ def test_2_an_unhealthy_processor_is_restarted_by_a_rerun(lab):
 
 
 def test_5_a_second_run_at_once_is_refused_plainly_and_changes_nothing(lab):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               PATH=str(ROOT / ".venv" / "bin") + os.pathsep + os.environ["PATH"])
-    first = subprocess.Popen([str(ROOT / "bin" / "org-run"), BUYER, "--lab-dir", str(lab.state), "--",
-                              str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(lab.org_inventory(BUYER)),
-                              str(ROOT / "playbooks/provision.yml"), "-e", json.dumps(lab.extra)],
-                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    with lab.started("playbooks/provision.yml", org=BUYER) as first:
         lock = buyer_file(lab, "run.lock")
         for _ in range(300):  # bounded: the first run takes the lock in its first task
             if lock.exists() and str(first.pid) in lock.read_text():
@@ -195,8 +189,7 @@ def test_5_a_second_run_at_once_is_refused_plainly_and_changes_nothing(lab):
             rc, recap, out = lab.playbook("playbooks/provision.yml", check=False, org=BUYER)
         finally:
             os.kill(first.pid, signal.SIGCONT)
-    finally:
-        first_out, _ = first.communicate(timeout=600)
+        first_out = "".join(first.communicate(timeout=600))
     assert rc != 0 and "Another run for provider_a" in out and "is in progress" in out, out[-3000:]
     assert "playbooks/provision.yml" in out and changed(recap) == 0, out[-3000:]
     assert first.returncode == 0, first_out[-3000:]
@@ -212,10 +205,8 @@ def test_8_chain_options_given_to_a_run_reach_the_rented_nodes(lab):
     receipt = w3.eth.wait_for_transaction_receipt(other.constructor(3600).transact({"from": accounts["deployer"]}))
 
     def rented(*extra):
-        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-        return subprocess.run([str(ROOT / ".venv/bin/ansible"), "reb_rented", "-i", str(lab.org_inventory(BUYER)),
-                               "--list-hosts", "-e", json.dumps(lab.extra)] + list(extra), cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120).stdout
+        return lab.run([str(ROOT / ".venv/bin/ansible"), "reb_rented", "-i", str(lab.org_inventory(BUYER)),
+                        "--list-hosts", "-e", json.dumps(lab.extra)] + list(extra), timeout=120).stdout
 
     assert "hosts (1)" in rented()
     assert "hosts (0)" in rented("-e", "reb_contract_address=%s" % receipt.contractAddress)

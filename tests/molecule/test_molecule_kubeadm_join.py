@@ -13,17 +13,16 @@ All tests of this file share the kjt prefix: they run one after another (pytest-
 on one worker).
 """
 import json
-import os
 import re
 import secrets
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.molecule.scenario import ROOT, _env, destroy_scenario, run_scenario
+from tests.support.playbook_run import run_playbook
 
 SCENARIO = ROOT / "molecule" / "kubeadm_join"
 EPHEMERAL = Path("/tmp/decenter-fog-kjt-molecule")
@@ -73,21 +72,13 @@ def test_molecule_kubeadm_join(kjt_lab):
 
 # -- bad input ---------------------------------------------------------------------------------------
 def playbook(name, extra_vars=None, timeout=600):
-    """Runs a playbook of the scenario against the lab; returns (rc, output)."""
-    env = _lab_env()
-    env["ANSIBLE_CONFIG"] = str(EPHEMERAL / "ansible.cfg")
-    args = [str(Path(sys.executable).parent / "ansible-playbook"),
-            "--inventory", str(EPHEMERAL / "inventory" / "hosts"), str(SCENARIO / name)]
-    if extra_vars:
-        # A file, not the command line: the expired-token case passes a (test) token.
-        vars_file = EPHEMERAL / "extra_vars.json"
-        fd = os.open(str(vars_file), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(extra_vars, f)
-        args += ["--extra-vars", "@%s" % vars_file]
-    proc = subprocess.run(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=timeout)
-    return proc.returncode, proc.stdout
+    """Runs a playbook of the scenario against the lab, as molecule would (its generated ansible.cfg and ephemeral
+    directory), through the tests' one runner; returns (rc, output)."""
+    env = {"ANSIBLE_CONFIG": str(EPHEMERAL / "ansible.cfg"), "MOLECULE_EPHEMERAL_DIRECTORY": str(EPHEMERAL),
+           "PATH": _lab_env()["PATH"]}
+    run = run_playbook(SCENARIO / name, inventory=EPHEMERAL / "inventory" / "hosts", extra_vars=extra_vars, env=env,
+                       callback=None, timeout=timeout)
+    return run.rc, run.output
 
 
 def recap(output, host):

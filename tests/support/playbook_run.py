@@ -6,6 +6,7 @@ Extra vars always go through a 0600 vars file (-e @file), never the command line
 keys. Every run is checked for what must never show: a Python traceback, or any of `secrets` (with or without 0x,
 any case).
 """
+import contextlib
 import json
 import os
 import re
@@ -48,6 +49,19 @@ def run_playbook(playbook, *, inventory=None, extra_vars=None, env=None, args=()
     stdout callback; ansible.posix.json is parsed (PlaybookRun.parsed), None keeps ansible.cfg's (default).
     wrapper: a command prefix (e.g. bin/org-run provider_a --). strip: more environment prefixes to drop.
     """
+    with started_playbook(playbook, inventory=inventory, extra_vars=extra_vars, env=env, args=args, callback=callback,
+                          cwd=cwd, wrapper=wrapper, strip=strip) as proc:
+        out, err = proc.communicate(timeout=timeout)  # on timeout, started_playbook kills it
+    return finished_playbook(subprocess.CompletedProcess(proc.args, proc.returncode, out, err), callback=callback,
+                             secrets=secrets, host=host)
+
+
+@contextlib.contextmanager
+def started_playbook(playbook, *, inventory=None, extra_vars=None, env=None, args=(), callback=JSON_CALLBACK,
+                     cwd=ROOT, wrapper=(), strip=()):
+    """The ansible-playbook run_playbook runs (same arguments), started and yielded as a Popen with its output piped,
+    for a test that needs two runs at once; killed if still running when the block ends. finished_playbook checks
+    its outcome as run_playbook does."""
     with tempfile.TemporaryDirectory(prefix="fog-playbook-") as tmp:
         if isinstance(playbook, Path):
             path = playbook
@@ -68,8 +82,19 @@ def run_playbook(playbook, *, inventory=None, extra_vars=None, env=None, args=()
                 json.dump(extra_vars, f)
             cmd += ["-e", "@%s" % vars_file]
         cmd += list(args)
-        proc = subprocess.run(cmd, cwd=str(cwd), env=playbook_env(env, callback, strip), capture_output=True,
-                              text=True, timeout=timeout)
+        proc = subprocess.Popen(cmd, cwd=str(cwd), env=playbook_env(env, callback, strip), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
+
+def finished_playbook(proc, *, callback=JSON_CALLBACK, secrets=(), host=HOST):
+    """The PlaybookRun of a finished ansible-playbook (returncode, stdout, stderr), checked for a traceback and for
+    `secrets` in its output."""
     parsed = None
     if callback == JSON_CALLBACK:
         try:
