@@ -37,13 +37,16 @@ class Lab:
     def org_inventory(self, org):
         return self.inventory / org
 
+    def inventories(self, org=None):
+        """The inventories a run uses: the operator's both, an organization's its own."""
+        return [self.org_inventory(o) for o in (ORGS if org is None else (org,))]
+
     def playbook(self, name, *args, check=True, org=None, timeout=900, env=None):
         """Run a playbook of the repo against this lab (tests/support/playbook_run, default output), as the operator
         (org None, both inventories) or as one organization (its inventory, through bin/org-run); env: more
         environment for this run (the runner drops the caller's ANSIBLE_* variables); returns
         (rc, {host: recap}, output)."""
-        inventories = [self.org_inventory(o) for o in (ORGS if org is None else (org,))]
-        run = run_playbook(ROOT / name, inventory=inventories, extra_vars=self.extra, args=args, callback=None,
+        run = run_playbook(ROOT / name, inventory=self.inventories(org), extra_vars=self.extra, args=args, callback=None,
                            env=dict(env or {}, PATH=self.path()), wrapper=self.org_run(org), timeout=timeout)
         if check and run.rc != 0:
             raise AssertionError("%s failed (rc %d):\n%s" % (name, run.rc, run.output[-6000:]))
@@ -52,8 +55,7 @@ class Lab:
     def started(self, name, *args, org=None):
         """The run playbook() would make, started and yielded as a Popen (tests/support/playbook_run.started_playbook):
         for a test that needs two runs at once."""
-        inventories = [self.org_inventory(o) for o in (ORGS if org is None else (org,))]
-        return started_playbook(ROOT / name, inventory=inventories, extra_vars=self.extra, args=args, callback=None,
+        return started_playbook(ROOT / name, inventory=self.inventories(org), extra_vars=self.extra, args=args, callback=None,
                                 env={"PATH": self.path()}, wrapper=self.org_run(org))
 
     def org_run(self, org):

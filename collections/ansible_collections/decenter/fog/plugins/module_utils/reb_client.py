@@ -275,18 +275,14 @@ class RebClient(object):
         (the contract's own checks and the funds check run, nothing is sent) and None is returned.
         A rerun after a timeout waits for the earlier transaction of the same call (reb_tx).
         """
-        value = kwargs.get("value", 0)
-        data = self.contract.encode_abi(fn_name, args)
-        return self._send(self.contract.address, data, value, fn_name, kwargs.get("check_mode", False))
+        return self.finish(self.submit(fn_name, *args, **kwargs))
 
     def submit(self, fn_name, *args, **kwargs):
         """transact() without the wait: a handle for finish() (None in check mode), so that several transactions
         go out before any receipt is waited for (reb_tx.TxSender.submit)."""
-        if self.sender is None:
-            raise RebError("%s needs a wallet: set private_key or DECENTER_REB_PRIVATE_KEY." % fn_name)
         data = self.contract.encode_abi(fn_name, args)
-        return self.sender.submit(self.contract.address, data, kwargs.get("value", 0), fn_name,
-                                  check_mode=kwargs.get("check_mode", False))
+        return self._wallet(fn_name).submit(self.contract.address, data, kwargs.get("value", 0), fn_name,
+                                            check_mode=kwargs.get("check_mode", False))
 
     def finish(self, sent, look_first=False, deadline=None):
         """The receipt of a submit()ted transaction (reb_tx.TxSender.finish)."""
@@ -300,9 +296,13 @@ class RebClient(object):
         return self._send(None, data, 0, "deploy", check_mode, adopt_mined=True)
 
     def _send(self, to, data, value, what, check_mode=False, adopt_mined=False):
+        return self._wallet(what).send(to, data, value, what, check_mode=check_mode, adopt_mined=adopt_mined)
+
+    def _wallet(self, what):
+        """The transaction sender of our key; RebError with what to set when there is no key."""
         if self.sender is None:
             raise RebError("%s needs a wallet: set private_key or DECENTER_REB_PRIVATE_KEY." % what)
-        return self.sender.send(to, data, value, what, check_mode=check_mode, adopt_mined=adopt_mined)
+        return self.sender
 
     # ------------------------------------------------------------------ revert reasons
 
