@@ -165,7 +165,8 @@ def test_a_service_that_cannot_start_fails_with_its_log(node):
     finally:
         os.environ.clear()
         os.environ.update(env)
-    assert "fog_supervise.py ensure app-broken failed" in result["msg"] and "boom" in result["msg"], result
+    assert "fog_supervise.py converge app- app-broken failed" in result["msg"], result
+    assert "service app-broken is not healthy 2 s after its start" in result["msg"] and "boom" in result["msg"], result
 
 
 def test_a_device_named_in_a_spec_gets_its_url_from_the_nodes_registry(node):

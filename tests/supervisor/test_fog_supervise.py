@@ -194,3 +194,36 @@ def test_a_health_file_that_is_not_a_url_fails_the_start_saying_so(supervise):
                          FOG_HEALTHY_WITHIN="2"), capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "Traceback" not in out.stderr, out.stderr
     assert "holds 'port 8080', not an http(s) URL" in out.stderr, out.stderr
+
+
+def test_converge_ensures_every_service_at_once_then_prunes_and_reports_every_failure(supervise):
+    spec = json.loads((supervise.tmp / "state" / "services" / "svc.json").read_text())
+    services = supervise.tmp / "state" / "services"
+    for name in ("svc-b", "svc-old"):
+        (services / (name + ".json")).write_text(json.dumps(spec))
+    broken = {"argv": [sys.executable, "-c", "print('boom')"], "env": {}}
+    (services / "svc-broken.json").write_text(json.dumps(broken))
+    try:
+        supervise("ensure", "svc-old")
+        # A service that never gets healthy: the other is still started, nothing is pruned, the failure is said.
+        out = subprocess.run([sys.executable, str(SUPERVISE), "converge", "svc", "svc", "svc-broken"],
+                             env=dict(supervise.env, FOG_HEALTHY_WITHIN="2"), capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 1, out.stdout + out.stderr
+        msg = json.loads(out.stderr or out.stdout)["msg"]
+        assert "service svc-broken is not healthy 2 s after its start" in msg and "boom" in msg, msg
+        assert len(supervise.service_pids()) == 2  # svc-old kept, svc started
+        supervise("stop", "svc-broken")
+
+        answer = supervise("converge", "svc", "svc", "svc-b")
+        assert answer["services"]["svc"] == {"changed": False, "pid": supervise.state()["pid"], "why": []}
+        assert answer["services"]["svc-b"]["changed"] and answer["removed"] == ["svc-old"], answer
+        assert len(supervise.service_pids()) == 2 and not (services / "svc-old.json").exists()
+        assert supervise("converge", "svc", "svc", "svc-b") == {
+            "services": {"svc": dict(answer["services"]["svc"]), "svc-b": dict(answer["services"]["svc-b"],
+                                                                                  changed=False, why=[])},
+            "removed": []}
+    finally:
+        for name in ("svc-b", "svc-old", "svc-broken"):
+            subprocess.run([sys.executable, str(SUPERVISE), "stop", name], env=supervise.env, capture_output=True,
+                           timeout=60)

@@ -14,9 +14,9 @@ description:
   - Installs C(fog_supervise.py) (O(supervisor)) as C(<state_dir>/bin/fog_supervise.py), creates
     C(<state_dir>/bin), C(<state_dir>/services) and O(directories), writes O(files) and each service's spec
     (C(<state_dir>/services/<name>.json), mode 0600), each only when its content or mode differs.
-  - Then runs C(fog_supervise.py ensure <name>) for each service in O(services) (start, or restart when its spec
-    changed or it is unhealthy) and, with O(prune), C(fog_supervise.py prune) for the services named O(prune)*
-    that are not in O(services).
+  - Then runs C(fog_supervise.py converge <prune> <name>..) once: every service in O(services) is ensured at the
+    same time (started, or restarted when its spec changed or it is unhealthy) and, when all are healthy and
+    O(prune) is set, the services named O(prune)* that are not in O(services) are stopped and forgotten.
   - A host that is already as wanted is read once and left alone; C(changed) is true only when a file, a
     directory, a service or a pruned service changed.
   - Needs only the Python standard library on the host.
@@ -347,13 +347,11 @@ def main():
             if os.path.isdir(run_dir):
                 known |= set(f[:-6] for f in os.listdir(run_dir) if f.endswith('.state'))
             pruned = sorted(n for n in known if n.startswith(p['prune']) and n not in names)
-    else:
-        for name in names:
-            answer = host.supervise(p['python'], script, 'ensure', name)
-            if answer.get('changed'):
-                started[name] = answer.get('why') or []
-        if p['prune'] and installed:
-            pruned = host.supervise(p['python'], script, 'prune', p['prune'], *names).get('removed', [])
+    elif names or (p['prune'] and installed):
+        # One supervisor process for the host: every service ensured at once, then the app's others pruned.
+        answer = host.supervise(p['python'], script, 'converge', p['prune'], *names)
+        started = dict((name, a.get('why') or []) for name, a in answer['services'].items() if a.get('changed'))
+        pruned = answer['removed']
     changed = host.changed or bool(started) or bool(pruned)
     module.exit_json(changed=changed, written=host.written, started=started, pruned=pruned)
 

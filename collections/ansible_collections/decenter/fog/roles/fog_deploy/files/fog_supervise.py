@@ -7,6 +7,11 @@
                                  after ending what is left of an earlier instance (an orphan of a killed
                                  supervisor); waits until it is healthy; prints
                                  {"changed": bool, "pid": N, "why": [...]}
+  fog_supervise.py converge PREFIX NAME..
+                                 ensure every NAME at once (one process; their health checks and start-up
+                                 waits overlap), then, when all are healthy and PREFIX is not empty, prune
+                                 PREFIX NAME..; prints {"services": {NAME: ensure's answer}, "removed": [...]}
+                                 or, when one failed, {"failed": true, "msg": ..} with every failure (exit 1)
   fog_supervise.py stop NAME     stop NAME and forget its spec; prints {"changed": bool}
   fog_supervise.py prune PREFIX KEEP..
                                  stop and forget every service named PREFIX* but not in KEEP;
@@ -35,6 +40,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -244,6 +250,46 @@ def ensure(name):
     return {"changed": True, "pid": state["pid"], "why": why or ["it was not running"]}
 
 
+def converge(prefix, names):
+    """ensure() for each name in a thread of its own (each waits on its own service), then prune()."""
+    answers, failures = {}, []
+
+    def one(name):
+        try:
+            answers[name] = ensure(name)
+        except SystemExit as failure:  # fail() and the like: a JSON answer, or a plain message
+            try:
+                failures.append(json.loads(str(failure))["msg"])
+            except (ValueError, KeyError, TypeError):
+                failures.append("service %s: %s" % (name, failure))
+        except Exception as error:  # one service's fault must not hide the others' answers
+            failures.append("service %s: %s" % (name, error))
+
+    threads = [threading.Thread(target=one, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(json.dumps({"failed": True, "msg": "\n".join(sorted(failures))}))
+    removed = prune(prefix, set(names))["removed"] if prefix else []
+    return {"services": answers, "removed": removed}
+
+
+def prune(prefix, keep):
+    known = [f[:-5] for f in os.listdir(SPECS) if f.endswith(".json")] if os.path.isdir(SPECS) else []
+    running = [f[:-6] for f in os.listdir(RUN) if f.endswith(".state")] if os.path.isdir(RUN) else []
+    gone = sorted(n for n in set(known + running) - keep if n.startswith(prefix))
+    stopped = [n for n in gone if stop(n)]
+    for n in gone:  # the spec, and the state a supervisor killed without its cleanup left behind
+        for path in (spec_path(n), state_path(n)):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+    return {"changed": bool(gone), "stopped": stopped, "removed": gone}
+
+
 def die_with_parent(parent):
     """In the command, before exec: its own process group, and SIGTERM when the supervisor dies."""
     os.setpgrp()
@@ -371,19 +417,10 @@ def main(argv):
         except OSError:
             pass
         print(json.dumps({"changed": changed}))
+    elif command == "converge":
+        print(json.dumps(converge(names[0], names[1:])))
     elif command == "prune":
-        prefix, keep = names[0], set(names[1:])
-        known = [f[:-5] for f in os.listdir(SPECS) if f.endswith(".json")] if os.path.isdir(SPECS) else []
-        running = [f[:-6] for f in os.listdir(RUN) if f.endswith(".state")] if os.path.isdir(RUN) else []
-        gone = sorted(n for n in set(known + running) - keep if n.startswith(prefix))
-        stopped = [n for n in gone if stop(n)]
-        for n in gone:  # the spec, and the state a supervisor killed without its cleanup left behind
-            for path in (spec_path(n), state_path(n)):
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
-        print(json.dumps({"changed": bool(gone), "stopped": stopped, "removed": gone}))
+        print(json.dumps(prune(names[0], set(names[1:]))))
     elif command == "status":
         names = sorted(f[:-5] for f in os.listdir(SPECS) if f.endswith(".json")) if os.path.isdir(SPECS) else []
         print(json.dumps(dict((n, read_state(n)) for n in names)))
