@@ -94,13 +94,20 @@ DEVICES = """
 def test_cameras_without_how_they_run():
     msg = failure(run_playbook(DEVICES))
     assert msg.startswith("fog_deploy_device_kinds.camera, fog_deploy_camera_app_path not set, and this node has cameras"
-                          " (cam1, cam2): fog_deploy_device_kinds.camera is the camera's argv and env"), msg
+                          " (cam1, cam2): fog_deploy_device_kinds.camera is the camera's argv, env and url"), msg
 
 
 def test_a_device_table_without_cameras(tmp_path):
     run = run_playbook(DEVICES, extra_vars={"fog_deploy_camera_app_path": str(tmp_path),
                                             "fog_deploy_device_kinds": {"microphone": {"argv": ["/bin/true"]}}})
     assert failure(run).startswith("fog_deploy_device_kinds.camera not set, and this node has cameras (cam1, cam2)")
+
+
+def test_a_camera_kind_without_its_url(tmp_path):
+    run = run_playbook(DEVICES, extra_vars={"fog_deploy_camera_app_path": str(tmp_path),
+                                            "fog_deploy_device_kinds": {"camera": {"argv": ["/bin/true"]}}})
+    assert failure(run).startswith("fog_deploy_device_kinds.camera.url not set, and this node has cameras (cam1, cam2): "
+                                   "fog_deploy_device_kinds.camera is the camera's argv, env and url"), failure(run)
 
 
 ACL = """
