@@ -67,7 +67,7 @@ class Node:
                  device_registry=None):
         extra = {"state_dir": str(self.state), "python": sys.executable, "run_dir": str(self.run_dir),
                  "log_dir": str(self.tmp / "log"), "directories": [str(self.state / "app")] if directories else [], "files": list(files),
-                 "services": [{"name": n, "spec": s} for n, s in services], "prune": prune}
+                 "services": [dict(zip(("name", "spec", "reload"), s)) for s in services], "prune": prune}
         if supervisor:
             extra["supervisor"] = SUPERVISE.read_text()
         if device_registry:
@@ -191,3 +191,30 @@ def test_a_device_named_in_a_spec_gets_its_url_from_the_nodes_registry(node):
     assert "cam9 is not in the node's device registry" in unknown["msg"] and "it has: cam1" in unknown["msg"], unknown
     missing = node([("app-web", json.dumps(spec))], device_registry=str(node.tmp / "none.json"), fail=True)
     assert "is missing or not a JSON object" in missing["msg"], missing
+
+
+def test_a_running_service_takes_its_rewritten_file_and_a_started_one_reads_it_itself(node):
+    users = node.state / "users.acl"
+    told = node.tmp / "told"
+    # Stands in for redis-cli ACL LOAD: records the secret it was given (never shown), says OK.
+    reload = {"argv": [sys.executable, "-c", "import os, sys; open(sys.argv[1], 'a').write(os.environ['AUTH'] + '\\n'); "
+                       "print('OK')", str(told)], "env": {"AUTH": SECRET}, "files": [str(users)], "expect": "OK"}
+
+    def files(content):
+        return [{"path": str(users), "content": content, "mode": "0600"}]
+
+    first = node([("app-db", node.spec(), reload)], files=files("user a\n"))
+    assert list(first["started"]) == ["app-db"] and first["reloaded"] == [] and not told.exists(), first
+    again = node([("app-db", node.spec(), reload)], files=files("user a\n"))
+    assert not again["changed"] and again["reloaded"] == [], again
+    rewritten = node([("app-db", node.spec(), reload)], files=files("user a\nuser b\n"))
+    assert rewritten["reloaded"] == ["app-db"] and rewritten["started"] == {}, rewritten
+    assert told.read_text() == SECRET + "\n"
+    assert node([("app-db", node.spec(), reload)], files=files("user c\n"), check=True)["reloaded"] == []
+    assert told.read_text() == SECRET + "\n"  # check mode tells nothing
+
+    # An answer other than the one expected fails the run with what the command said (redis-cli exits 0 on errors).
+    wrong = dict(reload, argv=[sys.executable, "-c", "print('ERR no ACL file')"])
+    failed = node([("app-db", node.spec(), wrong)], files=files("user d\n"), fail=True)
+    assert ("app-db did not take its rewritten %s: %s exited 0 saying 'ERR no ACL file'" % (users, sys.executable)
+            in failed["msg"]), failed

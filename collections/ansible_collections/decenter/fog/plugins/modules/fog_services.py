@@ -14,7 +14,7 @@ description:
   - Installs C(fog_supervise.py) (O(supervisor)) as C(<state_dir>/bin/fog_supervise.py), creates
     C(<state_dir>/bin), C(<state_dir>/services) and O(directories), writes O(files) and each service's spec
     (C(<state_dir>/services/<name>.json), mode 0600), each only when its content or mode differs.
-  - Then runs C(fog_supervise.py converge <prune> <name>..) once: every service in O(services) is ensured at the
+  - Then runs C(fog_supervise.py converge <prune> <name>..) once. Every service in O(services) is ensured at the
     same time (started, or restarted when its spec changed or it is unhealthy) and, when all are healthy and
     O(prune) is set, the services named O(prune)* that are not in O(services) are stopped and forgotten.
   - A host that is already as wanted is read once and left alone; C(changed) is true only when a file, a
@@ -76,6 +76,34 @@ options:
             environment may hold a password.
         type: str
         required: true
+      reload:
+        description:
+          - How the running service takes files of O(files) that this call rewrote, for example a Repository's
+            users (C(ACL LOAD)). The command runs once the services are ensured, and only when this call wrote one
+            of its O(services[].reload.files) and the service was already running (one that this call starts or
+            restarts reads its files as it starts). Not run in check mode.
+        type: dict
+        suboptions:
+          argv:
+            description: The command and its arguments (no shell).
+            type: list
+            elements: str
+            required: true
+          env:
+            description: More environment for the command (never logged; it may hold a password).
+            type: dict
+            default: {}
+          files:
+            description: The files whose rewrite the service must take.
+            type: list
+            elements: path
+            required: true
+          expect:
+            description:
+              - What the command prints when it worked (its whole output, stripped). Any other output fails the
+                module, even with exit code 0 (C(redis-cli) exits 0 on an error reply).
+              - Without it only the exit code counts.
+            type: str
   device_registry:
     description:
       - The node's device registry (a JSON object of device ids and their URLs), read on the host when a spec
@@ -133,6 +161,12 @@ started:
   returned: always
   type: dict
   sample: {"simple_ocr-repository": ["it was not running"]}
+reloaded:
+  description: The services that were told to take their rewritten files (O(services[].reload)).
+  returned: always
+  type: list
+  elements: str
+  sample: [simple_ocr-repository]
 pruned:
   description: The services stopped and forgotten (or that would be in check mode).
   returned: always
@@ -240,6 +274,23 @@ class Host(object):
         self.module.fail_json(msg='fog_supervise.py %s failed (rc %d): %s' % (' '.join(args), rc, detail),
                               changed=self.changed, written=self.written)
 
+    def reload(self, services, started):
+        """Runs each running service's reload command whose files this call rewrote; returns their names."""
+        done = []
+        for s in services:
+            how = s.get('reload')
+            if not how or s['name'] in started or not set(how['files']) & set(self.written):
+                continue
+            rc, out, err = self.module.run_command(how['argv'], environ_update=how['env'])
+            said = (out + err).strip()
+            if rc != 0 or (how['expect'] is not None and said != how['expect']):
+                self.module.fail_json(msg='%s did not take its rewritten %s: %s exited %d saying %r'
+                                          % (s['name'], ', '.join(sorted(set(how['files']) & set(self.written))),
+                                             how['argv'][0], rc, said[:500]),
+                                      changed=True, written=self.written)
+            done.append(s['name'])
+        return done
+
 
 def with_devices(module, services, registry_path):
     """The services with each fog-device-url://<id> in their specs replaced by the device's URL from the node's
@@ -280,6 +331,12 @@ def main():
             services=dict(type='list', elements='dict', default=[], options=dict(
                 name=dict(type='str', required=True),
                 spec=dict(type='str', required=True, no_log=True),
+                reload=dict(type='dict', options=dict(
+                    argv=dict(type='list', elements='str', required=True),
+                    env=dict(type='dict', default={}, no_log=True),
+                    files=dict(type='list', elements='path', required=True),
+                    expect=dict(type='str'),
+                )),
             )),
             device_registry=dict(type='path'),
             prune=dict(type='str', default=''),
@@ -352,8 +409,9 @@ def main():
         answer = host.supervise(p['python'], script, 'converge', p['prune'], *names)
         started = dict((name, a.get('why') or []) for name, a in answer['services'].items() if a.get('changed'))
         pruned = answer['removed']
+    reloaded = [] if module.check_mode else host.reload(services, started)
     changed = host.changed or bool(started) or bool(pruned)
-    module.exit_json(changed=changed, written=host.written, started=started, pruned=pruned)
+    module.exit_json(changed=changed, written=host.written, started=started, reloaded=reloaded, pruned=pruned)
 
 
 if __name__ == '__main__':
