@@ -19,9 +19,11 @@ def _fails_with(d, text, *extra, env=None):
 def _nothing_applied(d, namespace_created=False):
     status, _ = d.server.request("GET", "/api/v1/namespaces/simple-ocr")
     assert status == (200 if namespace_created else 404)
-    if namespace_created:  # the namespace comes first (checks need it), then nothing else
+    if namespace_created:  # the namespace and the Secret come first (checks need the namespace), then nothing else
+        assert [s["metadata"]["name"] for s in d.get("/api/v1/namespaces/simple-ocr/secrets")["items"]] == [
+            "simple-ocr-repository"]
         for path in ("/apis/apps/v1/namespaces/simple-ocr/deployments", "/api/v1/namespaces/simple-ocr/services",
-                     "/api/v1/namespaces/simple-ocr/secrets", "/api/v1/namespaces/simple-ocr/persistentvolumeclaims"):
+                     "/api/v1/namespaces/simple-ocr/persistentvolumeclaims"):
             assert d.get(path)["items"] == [], path
 
 
