@@ -67,6 +67,12 @@ def test_molecule_kubeadm_join(kjt_lab):
     """The scenario passed every step (run_scenario checks each); its verify ended with the node joined again:
     the release here leaves it unjoined for the bad-input tests, and a second release changes nothing."""
     assert api_get("/api/v1/nodes/node")[0] == 200
+    # A rerun on a joined, Ready and labelled node reads the Node once: no wait and no label patch.
+    rc, out = playbook("converge.yml")
+    assert rc == 0 and recap(out, "node")["changed"] == 0, out[-3000:]
+    for task in ("Wait for the Node to be Ready", "Label the Node (region, tier, provider, reservation)"):
+        assert re.search(r"TASK \[decenter\.fog\.kubeadm_join : %s\] \**\nskipping: \[node\]" % re.escape(task), out), (
+            task, out[-3000:])
     release_cleans_up_and_is_idempotent()
 
 
