@@ -26,6 +26,8 @@ RUNS = [  # (table, command)
     ("seller.md", [sys.executable, "bench/seller_bench.py", "--block-time", "1", "--write", "bench/seller.md"]),
     ("federation.md", ["flock", "/tmp/fog-lab.lock", sys.executable, "bench/federation_bench.py",
                        "--write", "bench/federation.md"]),
+    ("production_path.md", ["flock", "/tmp/fog-lab.lock", sys.executable, "bench/production_path_bench.py",
+                            "--write", "bench/production_path.md"]),
 ]
 
 
