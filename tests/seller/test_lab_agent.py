@@ -52,6 +52,41 @@ def changed(output):
     return sum(int(n) for n in __import__("re").findall(r"changed=(\d+)", output.split("PLAY RECAP")[-1]))
 
 
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def descendants(pid):
+    """Every process under pid, in any session (by parent pid)."""
+    children = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def running(pid):
+    """Alive and not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def group_alive(pgid):
     try:
         os.killpg(pgid, 0)
@@ -102,8 +137,21 @@ def test_start_publishes_runs_supervised_blind_to_a_and_stop_leaves_nothing(lab)
     else:
         raise AssertionError("the agent was not restarted:\n" + log[-3000:])
 
+    # A request: the agent answers it in a playbook run of its own session (ansible-runner), which the stop must end
+    # too, not leave running against a lab that is going away.
+    lab.market.reserve(BUYER_A, lab.market.reb.functions.offerIdOf(seller, "seoul-keti").call())
+    run = None
+    deadline = time.monotonic() + 90
+    while run is None and time.monotonic() < deadline:  # bounded; a run lasts seconds, a look milliseconds
+        run = next((p for p in descendants(pid) if b"answer.yml" in cmdline(p)), None)
+        time.sleep(0.05)
+    assert run, "no answer.yml run seen within 90 s of the request:\n" + (lab.agent_dir / "agent.log").read_text()[-3000:]
+    assert os.getsid(run) != pid  # not in the agent's session, hence not in its process group
+    os.kill(run, signal.SIGSTOP)  # held where it is, so it is still in flight when the agent stops
+
     stopped = lab.agent("stopped")
     left = subprocess.run(["ps", "-o", "pid,stat,args", "-g", str(pid)], capture_output=True, text=True).stdout
     assert not group_alive(pid), stopped[-3000:] + left
+    assert not running(run), "the agent's answer.yml run %d outlived the stop:\n%s" % (run, cmdline(run))
     assert not (lab.agent_dir / "agent.pid").exists()
     assert changed(lab.agent("stopped")) == 0
