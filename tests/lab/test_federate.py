@@ -5,6 +5,7 @@ nothing and send no transaction; A's release ends it and B's agent revokes A's k
 ends at its timeout, A cancels and its escrow comes back to the wei; a buyer B's policy refuses is rejected and
 refunded and told nothing is left; lab_down leaves nothing."""
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -255,7 +256,19 @@ def test_release_settles_and_undoes_everything(lab):
 
 
 def test_lab_down_leaves_nothing(lab):
+    # B's agent runs in B's view of the machine (bin/org-run: a mount namespace of its own); whatever it started, a
+    # playbook run still answering the release above included, must end with the lab.
+    agent = int((Path(lab.extra["lab_dir"]) / "orgs" / "provider_b" / "agent" / "agent.pid").read_text())
+    b_view = os.stat("/proc/%d/ns/mnt" % agent).st_ino
     lab.playbook("playbooks/lab_down.yml")
+    in_b_view = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.stat("/proc/%s/ns/mnt" % pid).st_ino == b_view:
+                in_b_view.append(open("/proc/%s/cmdline" % pid, "rb").read().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            pass
+    assert in_b_view == [], "processes of B's agent outlived lab_down: %s" % in_b_view
     namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert PREFIX + "-" not in namespaces
     state = Path(lab.extra["lab_dir"])
