@@ -84,6 +84,7 @@ def test_deploy_twice_check_and_undeploy_twice(deployer):
     assert _names(d.get("/apis/apps/v1" + NS + "/deployments")) == left
     assert _names(d.get("/api/v1" + NS + "/services")) == left
     assert _names(d.get("/api/v1" + NS + "/secrets")) == ["simple-ocr-repository"]
+    assert _recorded(d) == _in_cluster(d)  # the namespace's record lost what went
 
     # The whole app goes: Deployments, Services, then the Secret and the volume claim; twice.
     for expected_changes in (True, False):
@@ -92,6 +93,7 @@ def test_deploy_twice_check_and_undeploy_twice(deployer):
     for path in ("/apis/apps/v1" + NS + "/deployments", "/api/v1" + NS + "/services",
                  "/api/v1" + NS + "/secrets", "/api/v1" + NS + "/persistentvolumeclaims"):
         assert d.get(path)["items"] == [], path
+    assert _recorded(d) == []
 
 
 LISTING = "TASK [decenter.fog.fog_deploy : List the app's objects in a namespace that records none]"
