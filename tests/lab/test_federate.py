@@ -258,16 +258,23 @@ def test_release_settles_and_undoes_everything(lab):
 def test_lab_down_leaves_nothing(lab):
     # B's agent runs in B's view of the machine (bin/org-run: a mount namespace of its own); whatever it started, a
     # playbook run still answering the release above included, must end with the lab.
+    # The namespace is held open meanwhile: freed, its inode number could be reused by a namespace made since (another
+    # test's bin/org-run), and that test's processes would look like B's.
     agent = int((Path(lab.extra["lab_dir"]) / "orgs" / "provider_b" / "agent" / "agent.pid").read_text())
-    b_view = os.stat("/proc/%d/ns/mnt" % agent).st_ino
-    lab.playbook("playbooks/lab_down.yml")
-    in_b_view = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if os.stat("/proc/%s/ns/mnt" % pid).st_ino == b_view:
-                in_b_view.append(open("/proc/%s/cmdline" % pid, "rb").read().replace(b"\0", b" ").decode(errors="replace"))
-        except OSError:
-            pass
+    held = os.open("/proc/%d/ns/mnt" % agent, os.O_RDONLY)
+    try:
+        b_view = os.fstat(held).st_ino
+        lab.playbook("playbooks/lab_down.yml")
+        in_b_view = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.stat("/proc/%s/ns/mnt" % pid).st_ino == b_view:
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        in_b_view.append(f.read().replace(b"\0", b" ").decode(errors="replace"))
+            except OSError:
+                pass
+    finally:
+        os.close(held)
     assert in_b_view == [], "processes of B's agent outlived lab_down: %s" % in_b_view
     namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert PREFIX + "-" not in namespaces
