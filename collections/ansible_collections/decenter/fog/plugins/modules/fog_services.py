@@ -279,14 +279,14 @@ class Host(object):
         done = []
         for s in services:
             how = s.get('reload')
-            if not how or s['name'] in started or not set(how['files']) & set(self.written):
+            rewritten = sorted(set(how['files']) & set(self.written)) if how else []
+            if not rewritten or s['name'] in started:
                 continue
             rc, out, err = self.module.run_command(how['argv'], environ_update=how['env'])
             said = (out + err).strip()
             if rc != 0 or (how['expect'] is not None and said != how['expect']):
                 self.module.fail_json(msg='%s did not take its rewritten %s: %s exited %d saying %r'
-                                          % (s['name'], ', '.join(sorted(set(how['files']) & set(self.written))),
-                                             how['argv'][0], rc, said[:500]),
+                                          % (s['name'], ', '.join(rewritten), how['argv'][0], rc, said[:500]),
                                       changed=True, written=self.written)
             done.append(s['name'])
         return done
