@@ -1,5 +1,6 @@
 """fog_supervise for real (processes on this machine, no lab): one instance per service, a killed supervisor
 leaves no orphan, an orphan is ended before a new start, an unhealthy service is restarted and said so."""
+import importlib.util
 import json
 import os
 import signal
@@ -14,10 +15,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SUPERVISE = ROOT / "collections/ansible_collections/decenter/fog/roles/fog_deploy/files/fog_supervise.py"
 
 # A service like the app's: announces its /healthz in $FOG_HEALTH_FILE; answers 503 once $SICK_FILE exists;
-# holds its own pid file so the test can count instances.
+# holds its own pid file so the test can count instances; on SIGTERM writes its pid to the terms file and exits
+# (a SIGKILL leaves no trace there).
 SERVICE = r'''
-import http.server, os, sys, threading, time
-sick, pids = sys.argv[1], sys.argv[2]
+import http.server, os, signal, sys, threading, time
+sick, pids, terms = sys.argv[1], sys.argv[2], sys.argv[3]
+def on_term(signum, frame):
+    with open(terms, "a") as f:
+        f.write("%d\n" % os.getpid())
+    os._exit(0)
+signal.signal(signal.SIGTERM, on_term)
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(503 if os.path.exists(sick) else 200); self.end_headers()
@@ -42,7 +49,9 @@ class Supervisor:
         (tmp / "service.py").write_text(SERVICE)
         self.sick = tmp / "sick"
         self.pids = tmp / "pids"
-        spec = {"argv": [sys.executable, str(tmp / "service.py"), str(self.sick), str(self.pids)], "env": {}}
+        self.terms = tmp / "terms"
+        spec = {"argv": [sys.executable, str(tmp / "service.py"), str(self.sick), str(self.pids), str(self.terms)],
+                "env": {}}
         (tmp / "state" / "services" / "svc.json").write_text(json.dumps(spec))
 
     def __call__(self, *args):
@@ -139,6 +148,62 @@ def test_an_unhealthy_service_is_restarted_and_the_rerun_says_changed(supervise)
     assert result["why"][0].startswith("unhealthy: http://127.0.0.1:") and "answered 503" in result["why"][0]
     assert len(supervise.service_pids()) == 1 and before not in supervise.service_pids()
     assert supervise("ensure", "svc")["changed"] is False
+
+
+def test_a_stopped_service_is_found_hung_and_ends_by_its_sigterm_not_a_sigkill(supervise):
+    """A service that answers nothing (here SIGSTOP) is unhealthy; its stop sends SIGCONT after SIGTERM, so it
+    ends by its own SIGTERM handler (a Processor flushes there) instead of the SIGKILL after the grace period."""
+    supervise("ensure", "svc")
+    [before] = supervise.service_pids()
+    os.kill(before, signal.SIGSTOP)
+    result = supervise("ensure", "svc")
+    assert result["changed"] and "did not answer" in result["why"][0], result
+    assert supervise.terms.read_text().split() == [str(before)]
+    assert before not in supervise.service_pids() and len(supervise.service_pids()) == 1
+
+
+class FakeClock:
+    """time.monotonic and time.sleep for fog_supervise.unhealthy(), with /healthz answers from a script: each
+    answer is (seconds the request takes, why or None)."""
+
+    def __init__(self, answers):
+        self.now, self.answers, self.checks = 0.0, list(answers), []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+    def health(self, name, timeout=3):
+        took, why = self.answers.pop(0) if self.answers else (timeout, "timed out")
+        self.checks.append(timeout)
+        self.now += min(took, timeout)
+        return why
+
+
+def _unhealthy_with(monkeypatch, answers):
+    spec = importlib.util.spec_from_file_location("fog_supervise_under_test", SUPERVISE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    clock = FakeClock(answers)
+    monkeypatch.setattr(module, "time", clock)
+    monkeypatch.setattr(module, "health", clock.health)
+    return module.unhealthy("svc"), clock, module.UNHEALTHY_FOR
+
+
+def test_a_hung_service_is_unhealthy_after_the_window_not_after_a_timeout_per_check(monkeypatch):
+    # Every request hangs until its timeout: the window is UNHEALTHY_FOR seconds of (fake) time, not six timeouts.
+    why, clock, window = _unhealthy_with(monkeypatch, [])
+    assert why == "timed out"
+    assert window <= clock.now <= window + 0.5 and len(clock.checks) >= 2, (clock.now, clock.checks)
+
+
+def test_a_quick_503_is_checked_once_a_second_and_a_blip_is_not_a_fault(monkeypatch):
+    why, clock, window = _unhealthy_with(monkeypatch, [(0, "answered 503")] * 10)
+    assert why == "answered 503" and len(clock.checks) == window and clock.now == window
+    why, clock, _ = _unhealthy_with(monkeypatch, [(3, "timed out"), (0, "answered 503"), (0, None)])
+    assert why is None and len(clock.checks) == 3
 
 
 def test_a_service_that_never_becomes_healthy_fails_the_start_with_its_log(supervise):

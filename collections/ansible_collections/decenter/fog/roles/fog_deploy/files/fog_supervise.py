@@ -20,7 +20,8 @@
   fog_supervise.py run NAME      the supervisor itself (started by ensure): runs the command in a process
                                  group of its own, restarts it with backoff when it exits (after ending
                                  what is left of its group), stops it on SIGTERM (the command gets
-                                 SIGTERM, its group SIGKILL 10 s later).
+                                 SIGTERM, its group SIGKILL 10 s later). Every SIGTERM is followed by
+                                 SIGCONT, as systemd does: a stopped process takes it at once.
 
 One instance per service: the supervisor holds an exclusive lock on /run/fog/NAME.lock and its command
 inherits it, so the lock is held while any process of the service lives; a second supervisor refuses to
@@ -54,6 +55,7 @@ MAX_BACKOFF = 30
 # fail to answer before it is restarted.
 HEALTHY_WITHIN = int(os.environ.get("FOG_HEALTHY_WITHIN") or 90)
 UNHEALTHY_FOR = 6
+HEALTH_TIMEOUT = 3  # one /healthz request, at most
 PR_SET_PDEATHSIG = 1
 LIBC = ctypes.CDLL(None, use_errno=True)  # loaded before any fork: the command calls prctl through it
 
@@ -95,7 +97,10 @@ def stop(name):
     state = read_state(name)
     if state is None:
         return bool(end_orphans(name))
-    os.kill(state["pid"], signal.SIGTERM)
+    try:
+        terminate(os.kill, state["pid"])
+    except OSError:
+        pass  # gone already: its state file goes below
     for _attempt in range(250):  # bounded: the supervisor gives its child 10 s and what is left of its group 3 s
         if read_state(name) is None:
             break
@@ -156,15 +161,26 @@ def end_orphans(name):
         if attempt in (0, 100):
             for pid in alive:
                 try:
-                    os.killpg(os.getpgid(pid), sig)
+                    if sig == signal.SIGTERM:
+                        terminate(os.killpg, os.getpgid(pid))
+                    else:
+                        os.killpg(os.getpgid(pid), sig)
                 except OSError:
                     pass
         time.sleep(0.1)
     return orphans
 
 
-def health(name):
-    """None when the service answers 200 on its /healthz, else why not."""
+def terminate(send, pid):
+    """SIGTERM, then SIGCONT (send: os.kill or os.killpg), as systemd does: a stopped process (SIGSTOP, a
+    debugger, a frozen container) takes its SIGTERM only once it runs again, and would otherwise wait for
+    the SIGKILL that follows the grace period, without its chance to flush."""
+    send(pid, signal.SIGTERM)
+    send(pid, signal.SIGCONT)
+
+
+def health(name, timeout=HEALTH_TIMEOUT):
+    """None when the service answers 200 on its /healthz (within timeout seconds), else why not."""
     try:
         with open(health_path(name)) as f:
             url = f.read().strip()
@@ -175,7 +191,7 @@ def health(name):
     if not url.startswith(("http://", "https://")):
         return "its health file %s holds %r, not an http(s) URL" % (health_path(name), url[:200])
     try:
-        with urllib.request.urlopen(url, timeout=3) as reply:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
             return None if reply.status == 200 else "%s answered %d" % (url, reply.status)
     except urllib.error.HTTPError as error:
         return "%s answered %d: %s" % (url, error.code, error.read()[:200].decode("utf-8", "replace"))
@@ -184,13 +200,19 @@ def health(name):
 
 
 def unhealthy(name):
-    """Why a running service is unhealthy, if it stays so for UNHEALTHY_FOR seconds (a blip is not a fault)."""
+    """Why a running service is unhealthy, if it stays so for UNHEALTHY_FOR seconds (a blip is not a fault): a
+    check a second. A hung service answers nothing, so each check waits at most what is left of the window;
+    otherwise six checks that each time out would take four times the window."""
+    deadline = time.monotonic() + UNHEALTHY_FOR
     why = None
-    for _attempt in range(UNHEALTHY_FOR):
-        why = health(name)
+    for _attempt in range(UNHEALTHY_FOR + 1):  # bounded: the window is over before this runs out
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        why = health(name, timeout=min(HEALTH_TIMEOUT, max(0.5, left)))
         if why is None:
             return None
-        time.sleep(1)
+        time.sleep(max(0, min(1, deadline - time.monotonic())))
     return why
 
 
@@ -332,7 +354,10 @@ def end_group(proc, grace):
         sig = signal.SIGTERM if time.monotonic() < deadline else signal.SIGKILL
         if sig != signalled:
             try:
-                os.killpg(proc.pid, sig)
+                if sig == signal.SIGTERM:
+                    terminate(os.killpg, proc.pid)
+                else:
+                    os.killpg(proc.pid, sig)
             except OSError:
                 break
             signalled = sig
@@ -362,7 +387,7 @@ def run(name):
         stopping.append(signum)
         if child[0] is not None and child[0].returncode is None:  # not reaped: the pid is still the child's
             try:
-                os.kill(child[0].pid, signal.SIGTERM)
+                terminate(os.kill, child[0].pid)
             except OSError:
                 pass
 
@@ -394,7 +419,7 @@ def run(name):
     # run), 10 s for it to stop what it started, then the rest of its group.
     if child[0] is not None and child[0].returncode is None:
         if not exited(child[0]):
-            os.kill(child[0].pid, signal.SIGTERM)
+            terminate(os.kill, child[0].pid)
         for _attempt in range(100):
             if exited(child[0]):
                 break
