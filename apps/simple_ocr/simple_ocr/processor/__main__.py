@@ -183,6 +183,7 @@ def main() -> int:
     )
     code = watch(threads, stop)
     pipeline.thread.join(timeout=10)  # lets an OCR call in progress hand over its record
+    uploader.wake()  # its loop would otherwise see the stop only after its 1 s wait for work
     uploader.thread.join(timeout=5)
     # One last attempt; what is not stored stays on disk for the next start.
     try:

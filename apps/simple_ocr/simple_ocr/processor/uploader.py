@@ -41,6 +41,10 @@ class Uploader:
         self.stats.set(buffered=len(self.buffer))
         self._wake.set()
 
+    def wake(self) -> None:
+        """End the upload loop's wait now (after a stop: it stores what is queued and exits at once)."""
+        self._wake.set()
+
     def _run(self) -> None:
         self._wake.set()  # records left from a previous run go first
         while not self.stop.is_set():
