@@ -31,7 +31,9 @@ apt:
 
 venv: $(STAMPS)/venv
 $(STAMPS)/venv: $(REQUIREMENTS)
-	@test -x $(PY) || $(VENV_PYTHON) -m venv $(VENV)
+	@# A venv on another Python (older Makefiles took the python3 first on PATH) is made anew on VENV_PYTHON.
+	@test -x $(VENV_PYTHON) || { echo "$(VENV_PYTHON) is missing: run make apt (python3.11-venv)" >&2; exit 1; }
+	@grep -qx 'executable = $(VENV_PYTHON)' $(VENV)/pyvenv.cfg 2>/dev/null || { rm -rf $(VENV); $(VENV_PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(addprefix -r ,$(REQUIREMENTS))
 	@mkdir -p $(STAMPS) && touch $@
