@@ -98,7 +98,7 @@ def stop(name):
     if state is None:
         return bool(end_orphans(name))
     try:
-        terminate(os.kill, state["pid"])
+        send_signal(os.kill, state["pid"], signal.SIGTERM)
     except OSError:
         pass  # gone already: its state file goes below
     for _attempt in range(250):  # bounded: the supervisor gives its child 10 s and what is left of its group 3 s
@@ -161,22 +161,20 @@ def end_orphans(name):
         if attempt in (0, 100):
             for pid in alive:
                 try:
-                    if sig == signal.SIGTERM:
-                        terminate(os.killpg, os.getpgid(pid))
-                    else:
-                        os.killpg(os.getpgid(pid), sig)
+                    send_signal(os.killpg, os.getpgid(pid), sig)
                 except OSError:
                     pass
         time.sleep(0.1)
     return orphans
 
 
-def terminate(send, pid):
-    """SIGTERM, then SIGCONT (send: os.kill or os.killpg), as systemd does: a stopped process (SIGSTOP, a
-    debugger, a frozen container) takes its SIGTERM only once it runs again, and would otherwise wait for
-    the SIGKILL that follows the grace period, without its chance to flush."""
-    send(pid, signal.SIGTERM)
-    send(pid, signal.SIGCONT)
+def send_signal(send, pid, sig):
+    """send(pid, sig) (send: os.kill or os.killpg), and SIGCONT after a SIGTERM, as systemd does: a stopped
+    process (SIGSTOP, a debugger, a frozen container) takes its SIGTERM only once it runs again, and would
+    otherwise wait for the SIGKILL that follows the grace period, without its chance to flush."""
+    send(pid, sig)
+    if sig == signal.SIGTERM:
+        send(pid, signal.SIGCONT)
 
 
 def health(name, timeout=HEALTH_TIMEOUT):
@@ -354,10 +352,7 @@ def end_group(proc, grace):
         sig = signal.SIGTERM if time.monotonic() < deadline else signal.SIGKILL
         if sig != signalled:
             try:
-                if sig == signal.SIGTERM:
-                    terminate(os.killpg, proc.pid)
-                else:
-                    os.killpg(proc.pid, sig)
+                send_signal(os.killpg, proc.pid, sig)
             except OSError:
                 break
             signalled = sig
@@ -387,7 +382,7 @@ def run(name):
         stopping.append(signum)
         if child[0] is not None and child[0].returncode is None:  # not reaped: the pid is still the child's
             try:
-                terminate(os.kill, child[0].pid)
+                send_signal(os.kill, child[0].pid, signal.SIGTERM)
             except OSError:
                 pass
 
@@ -419,7 +414,7 @@ def run(name):
     # run), 10 s for it to stop what it started, then the rest of its group.
     if child[0] is not None and child[0].returncode is None:
         if not exited(child[0]):
-            terminate(os.kill, child[0].pid)
+            send_signal(os.kill, child[0].pid, signal.SIGTERM)
         for _attempt in range(100):
             if exited(child[0]):
                 break
