@@ -81,3 +81,28 @@ def test_a_zombie_counts_as_gone_a_running_process_does_not():
         child.kill()
         child.wait()
     assert not fog_lab.alive(child.pid)  # reaped: no longer in /proc
+
+
+@needs_root
+def test_a_host_runs_its_own_bashrc_not_the_machines(tmp_path):
+    """bash runs ~/.bashrc for every command sshd starts: the machine's (pyenv, conda, nvm set-up) must not run on
+    each Ansible task of a lab host. The host sees a ~/.bashrc of its own over the machine's, and the rest of
+    /root is the machine's. Builds a one-host lab for real (prefix fut), then removes it."""
+    state = tmp_path / "state"
+    try:
+        built = fog_lab.run(params(state), check_mode=False)
+        sshd = int((state / "h1" / "run" / "sshd.pid").read_text())
+
+        def in_host(*args):
+            return subprocess.run(["nsenter", "-t", str(sshd), "-m", *args], capture_output=True, text=True, timeout=30)
+
+        bashrc = in_host("cat", "/root/.bashrc")
+        if fog_lab.os.path.exists("/root/.bashrc"):
+            assert bashrc.returncode == 0 and bashrc.stdout == fog_lab.PRIVATE_FILES["/root/.bashrc"][1], bashrc
+        else:  # nothing to hide: the host has none either, and nothing was created on the machine
+            assert bashrc.returncode != 0 and "No such file" in bashrc.stderr, bashrc
+        assert sorted(in_host("ls", "-A", "/root").stdout.split()) == sorted(fog_lab.os.listdir("/root"))
+        assert fog_lab.run(params(state), check_mode=False)["changed"] is False, built  # the file is idempotent
+    finally:
+        fog_lab.run(params(state, state="absent"), check_mode=False)
+    assert not any(ns.startswith(PREFIX + "-") for ns in namespaces())

@@ -13,6 +13,8 @@ description:
     on each of its networks, its own hostname, its own sshd (key-only) and private directories bind-mounted
     over C(/run), C(/etc/ssh), C(/root/.ssh), C(/etc/wireguard), C(/etc/kubernetes), C(/var/lib/fog) and
     C(/var/log/fog), so hosts never see each other's files or sockets. Binaries are shared with the machine.
+  - Root's C(~/.bashrc) on a host is the host's own (empty), not the machine's. bash sources it for every command
+    sshd runs, and a controller's shell set-up (pyenv, conda, nvm) would otherwise run on each Ansible task.
   - A gateway namespace on one network is the controller's vantage point ("the internet"); Ansible reaches
     hosts through it with C(ProxyCommand=ip netns exec <gateway> nc %h %p). No address is ever added to the
     machine's own namespace.
@@ -94,6 +96,11 @@ PRIVATE_DIRS = {  # mount point in the host -> directory under the host's state 
     "/etc/kubernetes": "etc-kubernetes",
     "/var/lib/fog": "var-lib-fog",
     "/var/log/fog": "var-log-fog",
+}
+# A file of the host's own, bind-mounted over the machine's when the machine has one. bash runs ~/.bashrc for every
+# command sshd starts, and a fresh host's does nothing costly.
+PRIVATE_FILES = {
+    "/root/.bashrc": ("root-bashrc", "# lab host: its own ~/.bashrc, not the machine's (decenter.fog.fog_lab)\n"),
 }
 SSHD_CONFIG = """# decenter-fog lab host {name}: key-only root login
 Port 22
@@ -227,6 +234,8 @@ class Lab(object):
                      "-f", key)
         self.write_if_differs(os.path.join(etc_ssh, "sshd_config"), SSHD_CONFIG.format(name=name), 0o644)
         self.write_if_differs(os.path.join(etc_ssh, "ssh_config"), "Host *\n    SendEnv LANG LC_*\n", 0o644)
+        for dummy, (sub, content) in sorted(PRIVATE_FILES.items()):
+            self.write_if_differs(os.path.join(root, sub), content, 0o644)
         self.ensure_keys(os.path.join(root, "root-ssh", "authorized_keys"), host.get("authorized_keys") or [])
         if not self.sshd_pid(root):
             self.changed.append("sshd %s" % name)
@@ -268,6 +277,9 @@ class Lab(object):
     def start_sshd(self, ns, name, root):
         points = sorted(PRIVATE_DIRS)
         mounts = "".join("mount --bind %s %s; " % (os.path.join(root, PRIVATE_DIRS[p]), p) for p in points)
+        # A bind mount needs its target: a machine without the file has nothing to hide.
+        mounts += "".join("[ ! -e %s ] || mount --bind %s %s; " % (p, os.path.join(root, sub), p)
+                          for p, (sub, dummy) in sorted(PRIVATE_FILES.items()))
         # set -e: sshd must never start unless every private directory is in place.
         script = ("set -e; mkdir -p %s; %smkdir -p /run/sshd; hostname %s; "
                   "exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config" % (" ".join(points), mounts, name))
