@@ -15,9 +15,10 @@ import yaml
 from tests.seller.market import SELLER_B, Market
 from tests.support.chain import ROOT
 from tests.support.playbook_run import run_playbook
-from tests.support.process import stop_process
+from tests.support.process import end_marked, stop_process
 
 VENV_BIN = ROOT / ".venv" / "bin"
+AGENT_MARK = "DECENTER_TEST_SELLER_AGENT"  # in the environment of the agent and of every process it starts
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
 
 
@@ -130,12 +131,16 @@ class SellerEnv:
         self.agent = subprocess.Popen(
             [str(VENV_BIN / "ansible-rulebook"), "--rulebook", str(ROOT / "rulebooks" / "resource_seller.yml"),
              "--vars", str(agent_dir / "vars.yml"), "-i", str(self.inventory)],
-            cwd=ROOT, env=env(), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=dict(env(), **{AGENT_MARK: str(agent_dir)}), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
         log.close()
         return self.agent
 
     def stop_agent(self, sig=signal.SIGTERM):
+        """Ends the agent with `sig`, then whatever it started that outlived it. ansible-runner runs each playbook
+        in a session of its own (on a pty), out of the agent's process group: a killed agent leaves the run it was
+        in behind, which was seen waiting forever and burning CPU for the rest of the suite. In production the
+        unit's KillMode=control-group ends such leftovers; here they are found by the mark this agent hands down."""
         if self.agent is None:
             return
         if self.agent.poll() is None:
@@ -145,6 +150,7 @@ class SellerEnv:
             except subprocess.TimeoutExpired:
                 os.killpg(self.agent.pid, signal.SIGKILL)
                 self.agent.wait(10)
+        end_marked(AGENT_MARK, str(self.dir / "agent"))
         self.agent = None
 
     def wait(self, predicate, timeout=120, what="the agent"):
