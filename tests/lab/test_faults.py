@@ -13,6 +13,7 @@ import yaml
 
 from tests.lab.conftest import changed, running_lab
 from tests.lab.test_federate import REDIS, chain, in_host, nonces
+from tests.support.process import cmdline, mount_namespace, pids, running
 
 PREFIX = "fogf"
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,18 +100,8 @@ def wait_for_more(lab, than, attempts=90):
 
 def host_pids(lab, host, needle):
     """Pids of processes of one lab host (its mount namespace) whose command line holds needle."""
-    sshd = (host_dir(lab, host) / "run" / "sshd.pid").read_text().strip()
-    mnt = os.readlink("/proc/%s/ns/mnt" % sshd)
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            if entry.isdigit() and os.readlink("/proc/%s/ns/mnt" % entry) == mnt and \
-                    needle in Path("/proc/%s/cmdline" % entry).read_bytes().replace(b"\0", b" ").decode() and \
-                    Path("/proc/%s/stat" % entry).read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                found.append(int(entry))
-        except OSError:
-            continue
-    return found
+    mnt = mount_namespace(int((host_dir(lab, host) / "run" / "sshd.pid").read_text()))
+    return [pid for pid in pids() if mount_namespace(pid) == mnt and needle in cmdline(pid) and running(pid)]
 
 
 def processors(lab):

@@ -14,6 +14,7 @@ import yaml
 from web3 import Web3
 
 from tests.lab.conftest import PREFIX, changed
+from tests.support.process import cmdline, mount_namespace, pids
 
 REDIS = ("10.10.0.10", "6379")        # A's Repository on CLOUD's private LAN
 CAMKOR1 = ("10.20.0.21", "8081")      # B's camera on SEOUL-KETI's private LAN
@@ -265,14 +266,8 @@ def test_lab_down_leaves_nothing(lab):
     try:
         b_view = os.fstat(held).st_ino
         lab.playbook("playbooks/lab_down.yml")
-        in_b_view = []
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                if os.stat("/proc/%s/ns/mnt" % pid).st_ino == b_view:
-                    with open("/proc/%s/cmdline" % pid, "rb") as f:
-                        in_b_view.append(f.read().replace(b"\0", b" ").decode(errors="replace"))
-            except OSError:
-                pass
+        # a process gone meanwhile, or a zombie, has no command line: it is not left running
+        in_b_view = [line for line in (cmdline(pid) for pid in pids() if mount_namespace(pid) == b_view) if line]
     finally:
         os.close(held)
     assert in_b_view == [], "processes of B's agent outlived lab_down: %s" % in_b_view

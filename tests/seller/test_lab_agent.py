@@ -14,6 +14,7 @@ from tests.seller.market import BUYER_A, SELLER_B, Market, start_chain
 from tests.seller.seller_env import tools_env
 from tests.support.chain import ROOT
 from tests.support.playbook_run import run_playbook
+from tests.support.process import cmdline, descendants, running
 
 
 class BareLab:
@@ -50,41 +51,6 @@ class BareLab:
 
 def changed(output):
     return sum(int(n) for n in __import__("re").findall(r"changed=(\d+)", output.split("PLAY RECAP")[-1]))
-
-
-def cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-def descendants(pid):
-    """Every process under pid, in any session (by parent pid)."""
-    children = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def running(pid):
-    """Alive and not a zombie."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def group_alive(pgid):
@@ -126,7 +92,7 @@ def test_start_publishes_runs_supervised_blind_to_a_and_stop_leaves_nothing(lab)
     # the rulebook process dies: the supervisor starts a new one, which listens again
     rulebook = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)  # the supervisor's child
     first = int(rulebook.stdout.split()[0])
-    assert b"ansible-rulebook" in open("/proc/%d/cmdline" % first, "rb").read()
+    assert "ansible-rulebook" in cmdline(first)
     os.kill(first, signal.SIGKILL)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -143,7 +109,7 @@ def test_start_publishes_runs_supervised_blind_to_a_and_stop_leaves_nothing(lab)
     run = None
     deadline = time.monotonic() + 90
     while run is None and time.monotonic() < deadline:  # bounded; a run lasts seconds, a look milliseconds
-        run = next((p for p in descendants(pid) if b"answer.yml" in cmdline(p)), None)
+        run = next((p for p in descendants(pid) if "answer.yml" in cmdline(p)), None)
         time.sleep(0.05)
     assert run, "no answer.yml run seen within 90 s of the request:\n" + (lab.agent_dir / "agent.log").read_text()[-3000:]
     assert os.getsid(run) != pid  # not in the agent's session, hence not in its process group

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.process import cmdline, running
+
 ROOT = Path(__file__).resolve().parents[2]
 SUPERVISE = ROOT / "collections/ansible_collections/decenter/fog/roles/fog_deploy/files/fog_supervise.py"
 
@@ -65,15 +67,8 @@ class Supervisor:
 
     def service_pids(self):
         """Pids of live instances of the service (by their command line)."""
-        found = []
-        for pid in (int(p) for p in self.pids.read_text().split()) if self.pids.exists() else []:
-            try:
-                if b"service.py" in Path("/proc/%d/cmdline" % pid).read_bytes() and \
-                        Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                    found.append(pid)
-            except OSError:
-                pass
-        return found
+        started = [int(p) for p in self.pids.read_text().split()] if self.pids.exists() else []
+        return [pid for pid in started if "service.py" in cmdline(pid) and running(pid)]
 
 
 def wait_until(predicate, seconds=15):

@@ -1,9 +1,59 @@
-"""Stopping a server process a test started: SIGTERM, then SIGKILL if it does not end in time; ending what a killed
-process left behind, found by a mark in the environment it handed down."""
+"""Processes as /proc shows them (one reader for every test), stopping a server process a test started (SIGTERM,
+then SIGKILL if it does not end in time), and ending what a killed process left behind, found by a mark in the
+environment it handed down."""
 import os
 import signal
 import subprocess
 import time
+
+
+def pids():
+    """Every process's pid (this one's included); the caller reads each with care: it may be gone meanwhile."""
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+
+
+def cmdline(pid):
+    """The command line, its arguments joined by spaces; "" for a process that is gone."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def running(pid):
+    """Alive and not a zombie (an ended child its parent has not reaped yet stays in /proc until then)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def descendants(pid):
+    """Every process under pid, in any session (by parent pid)."""
+    children = {}
+    for entry in pids():
+        try:
+            with open("/proc/%d/stat" % entry) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(entry)
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def mount_namespace(pid):
+    """The inode of the process's mount namespace (a lab host's, or an organization's view), None when gone."""
+    try:
+        return os.stat("/proc/%d/ns/mnt" % pid).st_ino
+    except OSError:
+        return None
 
 
 def stop_process(proc, timeout):
@@ -20,12 +70,12 @@ def marked(name, value):
     """Pids of the processes whose environment has name=value (inherited; a process cannot drop it from /proc)."""
     want = ("%s=%s" % (name, value)).encode()
     found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
+    for pid in pids():
+        if pid != os.getpid():
             try:
-                with open("/proc/%s/environ" % entry, "rb") as f:
+                with open("/proc/%d/environ" % pid, "rb") as f:
                     if want in f.read().split(b"\0"):
-                        found.append(int(entry))
+                        found.append(pid)
             except OSError:  # gone meanwhile, or a kernel thread
                 pass
     return found
