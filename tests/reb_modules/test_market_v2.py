@@ -98,11 +98,16 @@ def test_reb_contract_refuses_an_accept_window_out_of_bounds(reb, window):
 
 
 def test_long_strings_are_refused_before_sending(reb, market, ssh_material):
+    # A request of its own, on an offer of its own: the other tests change and delist B's seoul-keti offer.
+    reb.ok("reb_offer", private_key=reb.keys[B], price_per_hour=PRICE, **dict(SEOUL_KETI, node_id="long-strings"))
+    offer_id = reb.contract.functions.offerIdOf(reb.accounts[B], "long-strings").call()
+    rid = reserve(reb, ssh_material, offer_id=offer_id, order_ref="long-strings-1")["reservation"]["id"]
     nonces = reb.nonces()
     long_node = reb.do("reb_offer", private_key=reb.keys[B], node_id="n" * 65, region="SEOUL-KETI",
                        cpu_millicores=1, memory_mib=1, price_per_hour=1)
-    long_endpoint = reb.do("reb_reservation", private_key=reb.keys[B], state="accepted", reservation_id=1,
+    long_endpoint = reb.do("reb_reservation", private_key=reb.keys[B], state="accepted", reservation_id=rid,
                            access_endpoint="h" * 300 + ":22", host_key_fingerprint=ssh_material["host_fingerprint"])
     assert "node_id is 65 bytes long; the REB accepts at most 64" in long_node["msg"]
     assert "access_endpoint is 303 bytes long; the REB accepts at most 256" in long_endpoint["msg"]
     assert reb.nonces() == nonces
+    cancel(reb, rid)
