@@ -28,6 +28,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: each socket stays bound until all are chosen (two free_port() calls in a row
+    can return the same port, which the kernel freed in between)."""
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.1):
     """Poll until `predicate()` is truthy and return its value; fail the test after `timeout` s."""
     deadline = time.monotonic() + timeout

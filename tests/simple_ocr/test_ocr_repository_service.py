@@ -1,14 +1,17 @@
 """`python -m simple_ocr.repository`: runs redis-server, enforces retention, stops cleanly."""
 
+import socket
 import time
 
-from ocr_testkit import free_port, get_json, wait_until
+from ocr_testkit import free_ports, get_json, wait_until
+from simple_ocr.common.config import Env
 from simple_ocr.records import TextRecord
 from simple_ocr.repository import Repository
+from simple_ocr.repository.__main__ import RepositoryConfig
 
 
 def test_runs_redis_applies_retention_and_stops_it(tmp_path, start_service):
-    redis_port, health_port = free_port(), free_port()
+    redis_port, health_port = free_ports(2)
     service = start_service(
         "repository", REPO_PORT=str(redis_port), REPO_DATA_DIR=str(tmp_path / "data"),
         REPO_HEALTH_PORT=str(health_port), REPO_RETENTION_SECONDS="60", REPO_SWEEP_INTERVAL_SECONDS="0.5",
@@ -33,7 +36,7 @@ def test_password_is_required_and_kept_off_the_command_line(tmp_path, start_serv
     import redis
     import subprocess
 
-    redis_port, health_port = free_port(), free_port()
+    redis_port, health_port = free_ports(2)
     service = start_service(
         "repository", REPO_PORT=str(redis_port), REPO_DATA_DIR=str(tmp_path / "data"),
         REPO_HEALTH_PORT=str(health_port), REPO_PASSWORD="s3cr:et/x",
@@ -50,3 +53,34 @@ def test_password_is_required_and_kept_off_the_command_line(tmp_path, start_serv
     commands = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert "s3cr:et/x" not in commands
     assert service.stop() == 0
+
+
+def test_one_port_for_redis_and_health_is_refused_before_redis_starts(tmp_path, start_service):
+    """The health checks would reach redis-server (which drops them as an attack) and the health endpoint could
+    not bind: said plainly, nothing started."""
+    (port,) = free_ports(1)
+    service = start_service("repository", REPO_PORT=str(port), REPO_HEALTH_PORT=str(port),
+                            REPO_DATA_DIR=str(tmp_path / "data"))
+    assert service.process.wait(30) == 2
+    assert service.events("bad_configuration")[0]["reason"] == (
+        f"REPO_PORT and REPO_HEALTH_PORT are both {port} on 127.0.0.1 and 127.0.0.1: give the health endpoint "
+        "another port (or 0 for any free one)")
+    assert not (tmp_path / "data").exists()  # redis-server never ran
+    # Another host for each of the two is allowed.
+    other = RepositoryConfig.from_env(Env({"REPO_PORT": str(port), "REPO_HEALTH_PORT": str(port),
+                                           "REPO_HOST": "10.10.0.10", "REPO_HEALTH_HOST": "127.0.0.1"}))
+    assert other.port == other.health_port == port
+
+
+def test_a_health_port_in_use_ends_the_service_plainly_and_stops_its_redis(tmp_path, start_service):
+    redis_port, health_port = free_ports(2)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", health_port))
+        taken.listen()
+        service = start_service("repository", REPO_PORT=str(redis_port), REPO_HEALTH_PORT=str(health_port),
+                                REPO_DATA_DIR=str(tmp_path / "data"))
+        assert service.process.wait(30) == 2
+    [failed] = service.events("cannot_listen")
+    assert (failed["port"], failed["host"]) == (health_port, "127.0.0.1") and "in use" in failed["reason"]
+    assert "Traceback" not in service.log_path.read_text()
+    assert not Repository.from_url(f"redis://127.0.0.1:{redis_port}/0", timeout_s=1).ping()  # redis stopped too

@@ -33,7 +33,7 @@ class RepositoryConfig:
     @classmethod
     def from_env(cls, env: Env | None = None) -> RepositoryConfig:
         env = env or Env()
-        return cls(
+        config = cls(
             redis_binary=env.str("REPO_REDIS_SERVER", "redis-server"),
             host=env.str("REPO_HOST", "127.0.0.1"),
             port=env.int("REPO_PORT", 6379, minimum=1),
@@ -45,6 +45,13 @@ class RepositoryConfig:
             password=env.str("REPO_PASSWORD", ""),
             acl_file=Path(env.str("REPO_ACL_FILE", "")) if env.str("REPO_ACL_FILE", "") else None,
         )
+        # The health endpoint would answer nothing, and every health check would reach redis-server instead.
+        wildcard = ("", "0.0.0.0")
+        if config.port == config.health_port and (
+                config.host == config.health_host or config.host in wildcard or config.health_host in wildcard):
+            raise ConfigError(f"REPO_PORT and REPO_HEALTH_PORT are both {config.port} on {config.host} and "
+                              f"{config.health_host}: give the health endpoint another port (or 0 for any free one)")
+        return config
 
 
 class HealthHandler(ServiceHandler):
@@ -84,7 +91,12 @@ def main() -> int:
         log.error("redis_start_failed", command=" ".join(redis_process.command()), reason=str(error))
         return 1
     repository = Repository.from_url(redis_process.url)
-    server = start_http_server(config.health_host, config.health_port, HealthHandler, repository)
+    try:
+        server = start_http_server(config.health_host, config.health_port, HealthHandler, repository)
+    except OSError as error:
+        log.error("cannot_listen", host=config.health_host, port=config.health_port, reason=str(error))
+        redis_process.stop(timeout_s=10)  # never leave redis-server running without its service
+        return 2
     log.info("started", redis=f"{config.host}:{config.port}", data_dir=str(config.data_dir),
              retention_s=config.retention_s, health_port=server.server_address[1])
     exit_code = 0
