@@ -102,10 +102,8 @@ def main() -> int:
         return 2
     producer = FrameProducer(scene, config.fps, config.jpeg_quality, log, stop)
     app = CameraApp(config.camera_id, producer, stop)
-    try:
-        server = start_http_server(config.host, config.port, CameraHandler, app)
-    except OSError as error:
-        log.error("cannot_listen", host=config.host, port=config.port, reason=str(error))
+    server = start_http_server(config.host, config.port, CameraHandler, app, log)
+    if server is None:
         return 2
     producer.start()
     log.info(

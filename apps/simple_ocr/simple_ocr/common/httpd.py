@@ -56,12 +56,19 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-def start_http_server(host: str, port: int, handler: type[ServiceHandler], app: Any) -> ThreadingHTTPServer:
-    """Bind and serve in a daemon thread; call `.shutdown()` then `.server_close()` to stop."""
-    server = _Server((host, port), handler)
-    server.app = app  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, name=f"http-{port}", daemon=True).start()
-    announce_health(server)
+def start_http_server(host: str, port: int, handler: type[ServiceHandler], app: Any,
+                      log: EventLogger) -> ThreadingHTTPServer | None:
+    """Bind and serve in a daemon thread; call `.shutdown()` then `.server_close()` to stop. An address it cannot
+    bind (a port in use, an address not on this host), or a health file it cannot announce, is logged as
+    cannot_listen and gives None: the service ends with a sentence, not a traceback."""
+    try:
+        server = _Server((host, port), handler)
+        server.app = app  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, name=f"http-{port}", daemon=True).start()
+        announce_health(server)
+    except OSError as error:
+        log.error("cannot_listen", host=host, port=port, reason=str(error))
+        return None
     return server
 
 

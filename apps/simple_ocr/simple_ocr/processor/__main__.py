@@ -166,10 +166,8 @@ def main() -> int:
     )
     threads = [reader.thread, pipeline.thread, uploader.thread]
     app = {"camera": config.camera_id, "stats": stats, "threads": threads}
-    try:
-        server = start_http_server(config.health_host, config.health_port, HealthHandler, app)
-    except OSError as error:
-        log.error("cannot_listen", host=config.health_host, port=config.health_port, reason=str(error))
+    server = start_http_server(config.health_host, config.health_port, HealthHandler, app, log)
+    if server is None:
         return 2
     threading.excepthook = log_crash
     for thread in threads:

@@ -91,10 +91,8 @@ def main() -> int:
         log.error("redis_start_failed", command=" ".join(redis_process.command()), reason=str(error))
         return 1
     repository = Repository.from_url(redis_process.url)
-    try:
-        server = start_http_server(config.health_host, config.health_port, HealthHandler, repository)
-    except OSError as error:
-        log.error("cannot_listen", host=config.health_host, port=config.health_port, reason=str(error))
+    server = start_http_server(config.health_host, config.health_port, HealthHandler, repository, log)
+    if server is None:
         redis_process.stop(timeout_s=10)  # never leave redis-server running without its service
         return 2
     log.info("started", redis=f"{config.host}:{config.port}", data_dir=str(config.data_dir),

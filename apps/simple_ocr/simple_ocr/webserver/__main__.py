@@ -50,10 +50,8 @@ def main() -> int:
     # The socket timeout must outlast the 1 s blocking reads of live updates.
     repository = Repository.from_url(config.redis_url, config.redis_timeout_s + 1.0)
     app = WebApp(repository, stop, config.max_limit, config.max_event_clients, config.keepalive_s)
-    try:
-        server = start_http_server(config.host, config.port, WebHandler, app)
-    except OSError as error:
-        log.error("cannot_listen", host=config.host, port=config.port, reason=str(error))
+    server = start_http_server(config.host, config.port, WebHandler, app, log)
+    if server is None:
         return 2
     redis_at = urlsplit(config.redis_url)  # host and port only: a URL may carry a password
     log.info("started", host=config.host, port=server.server_address[1],
