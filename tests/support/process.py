@@ -21,25 +21,28 @@ def cmdline(pid):
         return ""
 
 
-def running(pid):
-    """Alive and not a zombie (an ended child its parent has not reaped yet stays in /proc until then)."""
+def stat(pid):
+    """The fields of /proc/PID/stat after the command name (state first, then the parent's pid); [] when gone."""
     try:
         with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def running(pid):
+    """Alive and not a zombie (an ended child its parent has not reaped yet stays in /proc until then)."""
+    fields = stat(pid)
+    return bool(fields) and fields[0] != "Z"
 
 
 def descendants(pid):
     """Every process under pid, in any session (by parent pid)."""
     children = {}
     for entry in pids():
-        try:
-            with open("/proc/%d/stat" % entry) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(entry)
+        fields = stat(entry)
+        if fields:
+            children.setdefault(int(fields[1]), []).append(entry)
     found, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), []):
