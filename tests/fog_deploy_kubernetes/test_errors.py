@@ -38,6 +38,27 @@ def test_cluster_unreachable(deployer):
     _nothing_applied(deployer)
 
 
+def _held_port_holding(digits):
+    """A socket bound (never listening) to a free port whose number holds `digits`, e.g. 40119 for 401."""
+    for port in (int("%s%02d" % (digits, n)) for n in range(100)):
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.1", port))
+            return sock
+        except OSError:
+            sock.close()
+    raise AssertionError("no free port holding %s in %s00-%s99" % (digits, digits, digits))
+
+
+def test_a_port_holding_401_or_403_is_not_taken_for_a_status(deployer):
+    # The detail names the API's address: a certificate error, or a refused connection, at port 40119 is not a 401.
+    for digits in ("401", "403"):
+        with _held_port_holding(digits) as held:
+            url = "https://127.0.0.1:%d" % held.getsockname()[1]
+            _fails_with(deployer, "The Kubernetes API at %s cannot be reached" % url, env={"FDK_API_HOST": url})
+    _nothing_applied(deployer)
+
+
 def test_token_rejected(deployer):
     _fails_with(deployer, "rejected the credentials (401 Unauthorized)", env={"FDK_API_TOKEN": "not-the-token"})
     _nothing_applied(deployer)
