@@ -215,3 +215,40 @@ def test_accept_rerun_with_a_padded_fingerprint_changes_nothing(reb, ssh_materia
 
     # the whole play again (register, publish, reserve, accept with the padded fingerprint): nothing changes
     assert_noop_rerun_inproc(reb, [register, publish, reserve, accept], (reb.accounts[A], reb.accounts[B]))
+
+
+def test_release_with_withdraw_collects_the_refund_and_a_rerun_changes_nothing(reb, ssh_material):
+    key_a, key_b = reb.keys[A], reb.keys[B]
+    reb.ok("reb_provider", name="Provider B (KETI)", private_key=key_b)
+    offer_id = reb.ok("reb_offer", private_key=key_b, node_id="end-collect", region="SEOUL-KETI", cpu_millicores=1000,
+                      memory_mib=1024, price_per_hour=PRICE)["offer"]["id"]
+    reservation_id = reb.ok("reb_reservation", private_key=key_a, state="requested", offer_id=offer_id, hours=2,
+                            buyer_public_key=ssh_material["buyer_public_key"])["reservation"]["id"]
+    reb.ok("reb_reservation", private_key=key_b, state="accepted", reservation_id=reservation_id,
+           access_endpoint="198.51.100.9:2222", host_key_fingerprint=ssh_material["host_fingerprint"])
+    refused = reb.do("reb_reservation", private_key=key_a, state="accepted", reservation_id=reservation_id,
+                     access_endpoint="198.51.100.9:2222", host_key_fingerprint=ssh_material["host_fingerprint"],
+                     withdraw=True)
+    assert refused["failed"] and refused["msg"].startswith("withdraw=true collects what ending a reservation leaves"), \
+        refused
+    reb.travel(1800)
+    owed_before = reb.owed(reb.accounts[A])  # refunds of earlier tests, collected too
+    release = dict(private_key=key_a, state="released", reservation_id=reservation_id, withdraw=True)
+    checked = reb.ok("reb_reservation", check_mode=True, **release)
+    assert checked["changed"] and checked["withdrawn"] == owed_before and "transaction_hash" not in checked
+    involved = (reb.accounts[A], reb.accounts[B])
+    first = reb.ok("reb_reservation", **release)
+    assert first["changed"] and first["reservation"]["state"] == "released", first
+    [event] = reb.contract.events.ReservationReleased().get_logs(from_block=0, argument_filters={
+        "reservationId": reservation_id})
+    assert first["withdrawn"] == owed_before + event["args"]["toBuyer"] and event["args"]["toBuyer"] > 0
+    assert first["withdraw_transaction_hash"] != first["transaction_hash"]
+    assert reb.owed(reb.accounts[A]) == 0
+    assert_noop_rerun_inproc(reb, [("reb_reservation", release)], involved)
+    # A refund left owed (a withdraw that failed after the release was mined) is collected by a rerun.
+    reb.ok("reb_reservation", private_key=key_b, state="rejected", reservation_id=reb.ok(
+        "reb_reservation", private_key=key_a, state="requested", offer_id=offer_id, hours=1,
+        buyer_public_key=ssh_material["buyer_public_key"])["reservation"]["id"])
+    again = reb.ok("reb_reservation", **release)
+    assert again["changed"] and again["withdrawn"] == PRICE and "transaction_hash" not in again, again
+    assert reb.owed(reb.accounts[A]) == 0

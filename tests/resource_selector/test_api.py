@@ -222,7 +222,7 @@ def test_release_with_the_node_unreachable_releases_on_chain_and_says_the_clean_
     assert notice.startswith("Released on chain. Clean-up PENDING on seoul-keti_r1 (reservation 1)"), notice
     assert "run playbooks/release.yml again once the node answers" in notice
     assert [d["notice"] for d in data if d.get("notice")] == [notice], "the log line says it too"
-    released = [d for d in data if d.get("task") == "Release each rental"]
+    released = [d for d in data if d.get("task") == "Release each rental and collect its refund"]
     assert [d["status"] for d in released] == ["changed"]
     assert market.reb.functions.getReservation(1).call()[3] != 2, "no longer accepted on chain"
 

@@ -71,14 +71,12 @@ def _wait(client, reservation_id, timeout):
 def _cancel(client, reservation, timeout):
     """Cancel an unanswered request and take the escrow back; an answer that comes first is kept."""
     try:
-        receipt = client.transact("cancel", reservation["id"])
+        receipt, withdrawal, refund = client.transact_and_collect("cancel", reservation["id"])
     except RebError:
         answered = client.reservation(reservation["id"])
         if answered["state"] != "requested":  # the seller answered between the last read and the cancel
             return answered
         raise
-    refund = client.owed(client.address)
-    withdrawal = client.transact("withdraw") if refund else None
     raise RebError(
         "the seller did not answer reservation %d (offer %d) within wait_timeout=%d s: the buyer cancelled it "
         "(tx %s) and withdrew %d wei back to %s%s. Nothing is rented; try again later, raise wait_timeout, or choose "

@@ -82,10 +82,13 @@ class TxSender(object):
         """
         return self.finish(self.submit(to, data, value, what, check_mode=check_mode, adopt_mined=adopt_mined))
 
-    def submit(self, to, data, value, what, check_mode=False, adopt_mined=False):
+    def submit(self, to, data, value, what, check_mode=False, adopt_mined=False, after_pending=False):
         """send() up to the receipt: our transaction of this intent sent (or found pending or mined), not waited
         for. Returns a handle for finish() (None in check mode), so a caller can send several before it waits for
-        any: they then share a block. A handle never finished leaves its journal entry: a rerun waits for it."""
+        any: they then share a block. A handle never finished leaves its journal entry: a rerun waits for it.
+        after_pending: estimate against the pending state, for a transaction that only passes once the ones just
+        submitted are mined (a withdraw of a release's refund); it goes out with the next nonce, so it runs after
+        them in the same block."""
         tx = {"from": self.account.address, "data": data, "value": value, "chainId": self.chain_id}
         if to:
             tx["to"] = to
@@ -99,7 +102,7 @@ class TxSender(object):
             ours, mined = self._earlier(journal, intent, adopt_mined)
             if ours is None:
                 try:
-                    self._estimate(tx, what)
+                    self._estimate(tx, what, "pending" if after_pending else None)
                 except RebError:
                     if not mined:
                         raise
@@ -179,9 +182,9 @@ class TxSender(object):
 
     # ------------------------------------------------------------------- sending
 
-    def _estimate(self, tx, what):
+    def _estimate(self, tx, what, block=None):
         try:
-            gas = self.w3.eth.estimate_gas(tx)
+            gas = self.w3.eth.estimate_gas(tx, block)
         except Exception as e:
             raise RebError(self._refusal(what, e, tx.get("value", 0)))
         tx["gas"] = int(gas * GAS_HEADROOM) + GAS_MARGIN

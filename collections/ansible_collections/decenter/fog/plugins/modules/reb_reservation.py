@@ -26,7 +26,8 @@ description:
     O(state=released) - ends an accepted reservation (seller owed the time used, buyer the rest).
   - Anyone, O(state=expired) - ends a request left unanswered past the accept window (full refund);
     O(state=settled) - ends a reservation whose time ran out (seller owed everything).
-  - Funds are credited, never pushed; collect them with M(decenter.fog.reb_withdraw).
+  - Funds are credited, never pushed; collect them with M(decenter.fog.reb_withdraw), or in the same block with
+    O(withdraw).
 version_added: 0.1.0
 author: decenter-fog contributors (@decenter-fog)
 options:
@@ -108,6 +109,15 @@ options:
     description: With O(wait_timeout), how many offers to try in all when sellers reject.
     type: int
     default: 3
+  withdraw:
+    description:
+      - With a state that ends the reservation (V(released), V(cancelled), V(rejected), V(expired), V(settled)),
+        also collect what the REB then owes the signing account (the buyer's refund, the seller's pay), as
+        M(decenter.fog.reb_withdraw) would.
+      - The withdraw is sent right after the ending transaction, before it is mined, so both share a block (one
+        block's wait, not two). A rerun collects what is still owed, also when the reservation had ended already.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - decenter.fog.reb
   - decenter.fog.reb.action
@@ -131,6 +141,12 @@ EXAMPLES = r'''
     trusted_sellers: ["0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"]
     hours: 4
     buyer_public_key: "{{ lookup('file', 'provisioning_key.pub') }}"
+
+- name: Buyer ends its rental early and collects the refund in the same block
+  decenter.fog.reb_reservation:
+    state: released
+    reservation_id: "{{ booking.reservation.id }}"
+    withdraw: true
 
 - name: Seller accepts with the node's access details
   decenter.fog.reb_reservation:
@@ -164,6 +180,15 @@ transaction_hash:
   description: Hash of the transaction sent (0x-prefixed).
   returned: when a transaction was sent
   type: str
+withdrawn:
+  description: Wei collected with O(withdraw). In check mode, what is owed before the task (the refund the task would
+    bring is not known until its transaction runs).
+  returned: when O(withdraw=true)
+  type: int
+withdraw_transaction_hash:
+  description: Hash of the withdraw sent with O(withdraw) (0x-prefixed).
+  returned: when O(withdraw=true) and something was owed
+  type: str
 '''
 
 import os
@@ -182,24 +207,50 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run
 from ansible_collections.decenter.fog.plugins.module_utils.reb_transition import transition
 
 
+# States that end a reservation: what it leaves owed can be collected with withdraw=true.
+ENDED = frozenset(("released", "cancelled", "rejected", "expired", "settled"))
+
+
 def run(params, check_mode):
     client = get_client(params, need_key=True)
     if params["state"] == "requested" and params["wait_timeout"]:
         return reserve_and_wait(client, params, check_mode, _request)
     if params["state"] == "requested":
         return _request(client, params, check_mode)
+    if params["withdraw"] and params["state"] not in ENDED:
+        raise RebError("withdraw=true collects what ending a reservation leaves owed: give state=%s, or collect with "
+                       "decenter.fog.reb_withdraw." % "|".join(sorted(ENDED)))
     reservation = _find(client, params)
     wanted = params["state"]
     call = transition(client, reservation, wanted, params)
     if call is None:
-        return dict(changed=False, reservation=reservation)
+        return _collect(client, dict(changed=False, reservation=reservation), params, check_mode)
     function, args = call
     result = dict(changed=True, reservation=reservation,
                   diff=dict(before={"state": reservation["state"]}, after={"state": wanted}))
-    receipt = client.transact(function, *args, check_mode=check_mode)
+    if params["withdraw"]:
+        receipt, withdrawal, result["withdrawn"] = client.transact_and_collect(function, *args, check_mode=check_mode)
+        if withdrawal:
+            result["withdraw_transaction_hash"] = tx_hash(withdrawal)
+    else:
+        receipt = client.transact(function, *args, check_mode=check_mode)
     if receipt:
         result["transaction_hash"] = tx_hash(receipt)
         result["reservation"] = client.reservation(reservation["id"])
+    return result
+
+
+def _collect(client, result, params, check_mode):
+    """withdraw=true on a reservation that had ended already: collect what is still owed (a rerun after a failed
+    withdraw), as reb_withdraw does."""
+    if not params["withdraw"]:
+        return result
+    result["withdrawn"] = client.owed(client.address)
+    if result["withdrawn"]:
+        result["changed"] = True
+        receipt = client.transact("withdraw", check_mode=check_mode)
+        if receipt:
+            result["withdraw_transaction_hash"] = tx_hash(receipt)
     return result
 
 
@@ -379,6 +430,7 @@ SPEC = dict(
         reason=dict(type="str", default=""),
         wait_timeout=dict(type="int", default=0),
         max_offers=dict(type="int", default=3),
+        withdraw=dict(type="bool", default=False),
     ),
     mutually_exclusive=[("offer_id", "offer_filters")],
     required_if=[("state", "requested", ("offer_id", "offer_filters"), True),
