@@ -51,6 +51,11 @@ class ServiceHandler(BaseHTTPRequestHandler):
         self.send_json(404, {"error": f"no such path: {self.path.split('?')[0]}"})
 
 
+# How often the serving loop looks for a shutdown: stop_http_server waits up to this long (the stdlib's 0.5 s was
+# most of a service's stop).
+SHUTDOWN_POLL_S = 0.05
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -64,7 +69,8 @@ def start_http_server(host: str, port: int, handler: type[ServiceHandler], app: 
     try:
         server = _Server((host, port), handler)
         server.app = app  # type: ignore[attr-defined]
-        threading.Thread(target=server.serve_forever, name=f"http-{port}", daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S}, name=f"http-{port}",
+                         daemon=True).start()
         announce_health(server)
     except OSError as error:
         log.error("cannot_listen", host=host, port=port, reason=str(error))

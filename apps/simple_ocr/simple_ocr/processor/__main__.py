@@ -180,7 +180,12 @@ def main() -> int:
         health_port=server.server_address[1],
     )
     code = watch(threads, stop)
+    frames.close()  # the OCR loop would otherwise see the stop only after its 0.5 s wait for a frame
     pipeline.thread.join(timeout=10)  # lets an OCR call in progress hand over its record
+    # The reader leaves OpenCV's read at the next frame (or its read timeout). Left running, it could come back
+    # while the interpreter finalizes, which ends it with a forced unwind through OpenCV: SIGABRT ("FATAL:
+    # exception not rethrown") instead of this service's exit code.
+    reader.thread.join(timeout=config.stream_timeout_s + 1)
     uploader.wake()  # its loop would otherwise see the stop only after its 1 s wait for work
     uploader.thread.join(timeout=5)
     # One last attempt; what is not stored stays on disk for the next start.

@@ -66,6 +66,7 @@ class LatestFrame:
     def __init__(self) -> None:
         self._frame: Frame | None = None
         self._count = 0
+        self._closed = False
         self._changed = threading.Condition()
 
     def put(self, captured_at: float, image: np.ndarray | None = None, jpeg: np.ndarray | None = None) -> None:
@@ -76,9 +77,15 @@ class LatestFrame:
 
     def take_newer(self, number: int, timeout: float) -> Frame | None:
         with self._changed:
-            self._changed.wait_for(lambda: self._count > number, timeout)
+            self._changed.wait_for(lambda: self._count > number or self._closed, timeout)
             frame = self._frame
         return frame if frame is not None and frame.number > number else None
+
+    def close(self) -> None:
+        """Wakes a take_newer that waits (it returns at once from now on): the service is stopping."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
 
 
 def probe_mjpeg(url: str, timeout_s: float) -> str | None:
