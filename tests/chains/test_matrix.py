@@ -134,7 +134,8 @@ def test_fees_follow_eip1559(node, reb):
 
 
 def test_a_timed_chain_is_polled_a_few_times_per_transaction(node, reb):
-    # 0.05 s polls made ~20 receipt requests per transaction at 1 s blocks; the block-time schedule a few.
+    # 0.05 s polls made ~20 receipt requests per transaction at 1 s blocks; the block-time schedule at most about ten
+    # (the due time, then a look every 0.1 s until the block comes).
     seller = client(node, SELLER, reb)
     calls = []
     request = seller.w3.provider.make_request
@@ -148,8 +149,8 @@ def test_a_timed_chain_is_polled_a_few_times_per_transaction(node, reb):
     for i in range(3):
         seller.transact("registerProvider", "Provider B %d" % i)
     polls = calls.count("eth_getTransactionReceipt")
-    assert polls <= 3 * (5 if node.kind == "anvil-1s" else 1), (polls, time.monotonic() - started, calls)
-    assert len(calls) <= 3 * 10, calls
+    assert polls <= 3 * (11 if node.kind == "anvil-1s" else 1), (polls, time.monotonic() - started, calls)
+    assert len(calls) <= 3 * 16, calls
 
 
 def test_a_key_without_funds_is_refused_before_sending(node, reb):
