@@ -397,6 +397,7 @@ def run(name):
     me = os.getpid()
     stopping = []
     child = [None]
+    told = []  # the commands on_term sent SIGTERM to
     pause = signal_pause()
 
     def on_term(signum, frame):
@@ -404,6 +405,7 @@ def run(name):
         if child[0] is not None and child[0].returncode is None:  # not reaped: the pid is still the child's
             try:
                 send_signal(os.kill, child[0].pid, signal.SIGTERM)
+                told.append(child[0].pid)
             except OSError:
                 pass
 
@@ -431,10 +433,11 @@ def run(name):
         restart_at = time.monotonic() + backoff
         while not stopping and time.monotonic() < restart_at:
             pause(restart_at - time.monotonic())
-    # Stopping: SIGTERM to the command (again: a signal that came just before the start reached the previous
-    # run), 10 s for it to stop what it started, then the rest of its group.
+    # Stopping: SIGTERM to the command unless on_term sent it one (a signal that came just before the start reached
+    # the previous run; a second one right after the first only tests the command's handler), 10 s for it to stop
+    # what it started, then the rest of its group.
     if child[0] is not None and child[0].returncode is None:
-        if not exited(child[0]):
+        if not exited(child[0]) and child[0].pid not in told:
             send_signal(os.kill, child[0].pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
         while not exited(child[0]) and time.monotonic() < deadline:
