@@ -28,14 +28,18 @@ def test_a_signal_while_the_main_thread_holds_the_stop_events_lock_stops_the_ser
     assert done.returncode == 0
 
 
-def test_a_processor_given_sigterm_twice_at_once_stops_and_exits_0(tmp_path, redis_server, start_service,
-                                                                    camera_env):
+def test_a_processor_stopped_while_frames_flow_exits_0_by_one_sigterm_or_two(tmp_path, redis_server, start_service,
+                                                                           camera_env):
+    """Each stop comes while the stream reader is inside OpenCV's read: the Processor waits for the reader before it
+    exits (a reader left running came back during the interpreter's finalization: SIGABRT, 'FATAL: exception not
+    rethrown', about one stop in three). Every other stop is two SIGTERMs at once, as a supervisor may send."""
     start_service("camera", **camera_env)
     env = processor_env(tmp_path, "cam1", camera_url(camera_env), redis_server.url)
     codes = []
-    for run in range(4):
+    for run in range(6):
         processor = start_service("processor", log_name="processor-%d" % run, **env)
         wait_until(lambda: processor.events("stream_connected"), 60, "the Processor to read the stream")
-        processor.process.send_signal(signal.SIGTERM)
-        codes.append(processor.stop())  # a second SIGTERM, right after the first
-    assert codes == [0] * 4
+        if run % 2:
+            processor.process.send_signal(signal.SIGTERM)
+        codes.append(processor.stop())  # SIGTERM (right after the first, every other run)
+    assert codes == [0] * 6

@@ -62,16 +62,3 @@ def test_a_processor_whose_uploader_dies_exits_nonzero(tmp_path, redis_server, s
     assert processor.events("worker_thread_stopped")[0]["threads"] == ["uploader"]
     assert processor.events("stopped")[0]["exit_code"] == 1
 
-
-def test_a_processor_stopped_while_frames_flow_exits_0_every_time(tmp_path, redis_server, start_service, camera_env):
-    """SIGTERM while the stream reader is inside OpenCV's read: the Processor waits for it before it exits. A reader
-    left running came back during the interpreter's finalization and the Processor died of SIGABRT ('FATAL:
-    exception not rethrown'), in about one stop out of three."""
-    start_service("camera", **camera_env)
-    env = processor_env(tmp_path, "cam1", camera_url(camera_env), redis_server.url)
-    codes = []
-    for run in range(6):
-        processor = start_service("processor", log_name="processor-%d" % run, **env)
-        wait_until(lambda: processor.events("stream_connected"), 60, "the Processor to read the stream")
-        codes.append(processor.stop())
-    assert codes == [0] * 6

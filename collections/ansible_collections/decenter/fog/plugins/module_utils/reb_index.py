@@ -17,8 +17,8 @@ __metaclass__ = type
 
 import json
 import os
-import tempfile
 
+from ansible_collections.decenter.fog.plugins.module_utils.fog_files import write_atomically
 from ansible_collections.decenter.fog.plugins.module_utils.reb_codec import decode_tuple, parse_devices
 from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 
@@ -155,10 +155,7 @@ class MarketIndex(object):
                                    deployed_at=self.deployed_at, span=self.span, offers=self.offers,
                                    reservations=self.reservations, providers=self.providers),
                               separators=(",", ":"))  # json.dumps: the C encoder (json.dump is pure Python)
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".index-")
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.replace(tmp, self.path)
+            write_atomically(self.path, text)
             self.unsaved, self.saved_block = 0, self.block
         except (IOError, OSError):
             pass  # an index that cannot be saved is rebuilt next time; the answer is still right

@@ -20,9 +20,9 @@ import errno
 import fcntl
 import json
 import os
-import tempfile
 import time
 
+from ansible_collections.decenter.fog.plugins.module_utils.fog_files import write_atomically
 from ansible_collections.decenter.fog.plugins.module_utils.reb_errors import RebError
 
 STATE_DIR_ENV = "DECENTER_REB_STATE_DIR"
@@ -99,7 +99,5 @@ class WalletJournal(object):
             if os.path.exists(self.path):
                 os.remove(self.path)
             return
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(self.path), prefix=".journal-")
-        with os.fdopen(fd, "w") as f:
-            json.dump({"sent": entries}, f, indent=1, sort_keys=True)
-        os.rename(tmp, self.path)  # atomic: a crash leaves the old or the new journal, never half of one
+        # atomic: a crash leaves the old or the new journal, never half of one
+        write_atomically(self.path, json.dumps({"sent": entries}, indent=1, sort_keys=True))

@@ -72,8 +72,8 @@ removed:
 import fcntl
 import os
 import re
-import tempfile
 
+from ansible_collections.decenter.fog.plugins.module_utils.fog_files import write_atomically
 from ansible_collections.decenter.fog.plugins.module_utils.fog_module import FogError, run_as_module
 
 KEY_TYPE = re.compile(r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+)$")
@@ -134,17 +134,9 @@ def _write(path, text):
         mode = os.stat(path).st_mode & 0o7777
     except OSError:
         mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix="." + os.path.basename(path) + ".")
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, mode)
-        os.rename(tmp, path)
+        write_atomically(path, text, mode)
     except (IOError, OSError) as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise FogError("cannot write %s: %s" % (path, e))
 
 

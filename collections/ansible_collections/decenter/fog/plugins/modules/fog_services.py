@@ -178,10 +178,10 @@ pruned:
 import json
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
+from ansible_collections.decenter.fog.plugins.module_utils.fog_files import write_atomically
 
 NAME = re.compile(r'^[A-Za-z0-9_.-]+$')
 DEVICE = re.compile(r'fog-device-url://([A-Za-z0-9_.:-]+)')
@@ -244,17 +244,9 @@ class Host(object):
                 os.makedirs(directory)
             except OSError as error:
                 self.module.fail_json(msg='cannot create the directory %s: %s' % (directory, error))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.')
         try:
-            with os.fdopen(fd, 'wb') as f:
-                f.write(data)
-            os.chmod(tmp, mode)
-            os.rename(tmp, path)
+            write_atomically(path, data, mode)
         except (IOError, OSError) as error:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
             self.module.fail_json(msg='cannot write %s: %s' % (path, error))
         return True
 

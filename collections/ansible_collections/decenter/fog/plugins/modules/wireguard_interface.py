@@ -207,6 +207,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible_collections.decenter.fog.plugins.module_utils.fog_files import write_atomically
 from ansible_collections.decenter.fog.plugins.module_utils.fog_module import run_command
 
 KEY = re.compile(r'^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=$')
@@ -453,18 +454,9 @@ class Host(object):
         return write, restart, sync, link, routes, forward_off
 
     def write_conf(self, text):
-        fd, tmp = tempfile.mkstemp(dir=self.p['config_dir'], prefix='.' + self.iface + '.conf.')
         try:
-            with os.fdopen(fd, 'wb') as f:
-                f.write(to_bytes(text))
-            os.chmod(tmp, 0o600)
-            os.chown(tmp, 0, 0)
-            os.rename(tmp, self.conf_file)
+            write_atomically(self.conf_file, to_bytes(text), 0o600, (0, 0))
         except (IOError, OSError) as error:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
             self.fail('cannot write %s: %s' % (self.conf_file, error))
 
     def wait_gone(self, seconds, socket=None):
