@@ -141,6 +141,18 @@ def test_each_organization_runs_blind_to_the_other_ones_secrets(lab):
                           timeout=20).returncode == 0, "B's agent reads its own wallet"
 
 
+def test_a_check_run_of_a_new_buyer_says_what_it_would_rent_and_changes_nothing(lab):
+    # Before A's first real run: no provisioning key yet. The check makes none (a throwaway key's public half lets the
+    # reservation's own check run), pays nothing and says which offer it would reserve.
+    key = lab.state / "orgs" / "provider_a" / "provisioning_key"
+    assert not key.exists()
+    before, reservations = nonces(lab), reb(lab).functions.reservationCount().call()
+    _, _, out = lab.playbook("federate.yml", "--check", org="provider_a")
+    assert "reservation (none yet: check mode) on offer" in out and "(seoul-keti in SEOUL-KETI)" in out, out[-3000:]
+    assert not key.exists() and not key.with_name("provisioning_key.pub").exists()
+    assert nonces(lab) == before and reb(lab).functions.reservationCount().call() == reservations
+
+
 def test_seller_agent_down_the_buyer_cancels_at_its_timeout_and_gets_the_escrow_back(lab):
     w3, accounts = chain(lab)
     contract = reb(lab)

@@ -28,7 +28,7 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Nothing is written; C(changed) says whether a pair would be made.
+    description: Nothing is written to O(path); C(changed) says whether a pair would be made (see RV(public_key)).
   diff_mode:
     support: none
     description: Keys are not shown.
@@ -55,7 +55,10 @@ EXAMPLES = r'''
 
 RETURN = r'''
 public_key:
-  description: The public key, type and base64 (no comment); empty in check mode when the pair would be made.
+  description:
+    - The public key, type and base64 (no comment).
+    - In check mode, when the pair would be made, the public half of a pair made in a temporary directory and deleted
+      at once, so that the tasks after it can check what they would do with a key; the real key will differ.
   returned: success
   type: str
   sample: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl
@@ -66,6 +69,8 @@ path:
 '''
 
 import os
+import shutil
+import tempfile
 
 from ansible_collections.decenter.fog.plugins.module_utils.fog_module import FogError, run_as_module, run_command
 
@@ -76,7 +81,7 @@ def run(params, check_mode):
     if os.path.isfile(path) and os.path.isfile(public_path):
         return dict(changed=False, path=path, public_key=_public(_read(public_path), public_path))
     if check_mode:
-        return dict(changed=True, path=path, public_key="")
+        return dict(changed=True, path=path, public_key=_throwaway_public_key())
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         try:
@@ -95,6 +100,17 @@ def run(params, check_mode):
         _ssh_keygen(["-q", "-t", "ed25519", "-N", "", "-C", params["comment"], "-f", path])
         public = _public(_read(public_path), public_path)
     return dict(changed=True, path=path, public_key=public)
+
+
+def _throwaway_public_key():
+    """The public half of a pair made in a temporary directory and deleted: in check mode a first run's later tasks
+    (the reservation's own check) get a well-formed key; the real key will differ."""
+    directory = tempfile.mkdtemp(prefix="fog-ssh-keypair-check-")
+    try:
+        _ssh_keygen(["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", os.path.join(directory, "key")])
+        return _public(_read(os.path.join(directory, "key.pub")), "the check mode's key")
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _ssh_keygen(args):
