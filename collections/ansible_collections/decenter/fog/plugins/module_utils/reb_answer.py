@@ -86,9 +86,7 @@ def _cancel(client, reservation, timeout):
 
 def _nothing_left(client, answers, why):
     """Every offer tried was rejected: collect the refunds the REB credited and say so."""
-    refund = client.owed(client.address)
-    if refund:
-        client.transact("withdraw")
+    refund = client.collect()[0]
     raise RebError(
         "nothing left to rent: %s rejected the request (%s), %s; the REB refunded every escrow and %d wei were "
         "withdrawn back to %s. Widen offer_filters, raise max_offers, or try again later."

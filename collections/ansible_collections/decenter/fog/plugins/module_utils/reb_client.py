@@ -291,6 +291,12 @@ class RebClient(object):
         """The receipt of a submit()ted transaction (reb_tx.TxSender.finish)."""
         return self.sender.finish(sent, look_first=look_first, deadline=deadline) if sent is not None else None
 
+    def collect(self, check_mode=False):
+        """Withdraw what the REB owes us now: (wei owed, the withdraw's receipt or None). Nothing is sent when nothing
+        is owed, nor in check mode."""
+        amount = self.owed(self.address)
+        return amount, (self.transact("withdraw", check_mode=check_mode) if amount else None)
+
     def transact_and_collect(self, fn_name, *args, **kwargs):
         """transact(), and withdraw in the same block what the REB then owes us (the refund of a release or a cancel,
         a settlement's pay): (receipt, withdrawal receipt or None, wei withdrawn). The withdraw goes out before the
@@ -313,7 +319,7 @@ class RebClient(object):
         if withdrawal is not None:
             withdrawn = self.finish(withdrawal, look_first=True, deadline=deadline)
         else:
-            withdrawn = self.transact("withdraw") if self.owed(self.address) else None
+            withdrawn = self.collect()[1]
         return receipt, withdrawn, self.event_args(withdrawn, "Withdrawn")["amount"] if withdrawn else 0
 
     def deploy(self, accept_window, check_mode=False):

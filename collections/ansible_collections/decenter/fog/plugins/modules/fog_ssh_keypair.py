@@ -72,6 +72,7 @@ import os
 import shutil
 import tempfile
 
+from ansible_collections.decenter.fog.plugins.module_utils.fog_files import write_atomically
 from ansible_collections.decenter.fog.plugins.module_utils.fog_module import FogError, run_as_module, run_command
 
 
@@ -89,11 +90,9 @@ def run(params, check_mode):
         except OSError as e:
             raise FogError("cannot create the key's directory %s: %s" % (directory, e))
     if os.path.isfile(path):  # the public half was lost: derive it, never replace the key
-        rc, out, err = _ssh_keygen(["-y", "-f", path])
-        public = _public(out, path)
+        public = _public(_ssh_keygen(["-y", "-f", path]), path)
         try:
-            with open(public_path, "w") as f:
-                f.write(public + "\n")
+            write_atomically(public_path, public + "\n", 0o644)
         except (IOError, OSError) as e:
             raise FogError("cannot write %s: %s" % (public_path, e))
     else:
@@ -114,13 +113,14 @@ def _throwaway_public_key():
 
 
 def _ssh_keygen(args):
+    """ssh-keygen's output; FogError with its message when it fails or is missing."""
     rc, out, err = run_command(["ssh-keygen"] + args)
     if rc == 127 and not out:
         raise FogError("ssh-keygen cannot be run on the controller (%s): install the OpenSSH client (Debian: "
                        "openssh-client)." % err.strip())
     if rc != 0:
         raise FogError("ssh-keygen %s failed (rc %d): %s" % (" ".join(args[:-1]), rc, (err or out).strip()))
-    return rc, out, err
+    return out
 
 
 def _read(path):

@@ -245,12 +245,10 @@ def _collect(client, result, params, check_mode):
     withdraw), as reb_withdraw does."""
     if not params["withdraw"]:
         return result
-    result["withdrawn"] = client.owed(client.address)
-    if result["withdrawn"]:
-        result["changed"] = True
-        receipt = client.transact("withdraw", check_mode=check_mode)
-        if receipt:
-            result["withdraw_transaction_hash"] = tx_hash(receipt)
+    result["withdrawn"], receipt = client.collect(check_mode)
+    result["changed"] = result["changed"] or result["withdrawn"] > 0
+    if receipt:
+        result["withdraw_transaction_hash"] = tx_hash(receipt)
     return result
 
 

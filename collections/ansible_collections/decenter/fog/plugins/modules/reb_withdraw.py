@@ -47,10 +47,9 @@ from ansible_collections.decenter.fog.plugins.module_utils.reb_module import run
 
 def run(params, check_mode):
     client = get_client(params, need_key=True)
-    amount = client.owed(client.address)
+    amount, receipt = client.collect(check_mode)
     result = dict(changed=amount > 0, amount=amount, address=client.address,
                   diff=dict(before={"owed": amount}, after={"owed": 0}))
-    receipt = client.transact("withdraw", check_mode=check_mode) if amount else None
     if receipt:
         result["transaction_hash"] = tx_hash(receipt)
     return result
