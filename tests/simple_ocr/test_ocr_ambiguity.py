@@ -1,5 +1,6 @@
 """No garbage stored, part two: reads whose views disagree are not stored, and tesseract keeps to OCR_CHARSET."""
 
+import itertools
 import re
 
 import numpy as np
@@ -11,7 +12,7 @@ from simple_ocr.processor.__main__ import MIN_CHAR_MARGIN, ProcessorConfig, reco
 from simple_ocr.processor.ocr import (
     DEFAULT_CHARSET, CheckedViews, LineReader, OcrResult, Tesseract, parse_charset, preprocess,
 )
-from simple_ocr.processor.pipeline import confirm
+from simple_ocr.processor.pipeline import LINE_READS, confirm
 from test_ocr_floor import noisy_copies, run_pipeline
 
 
@@ -50,14 +51,37 @@ def test_an_ambiguous_read_taints_the_read_that_agrees_with_it():
     assert kept.margin == 12.0  # the less certain of the two stands
 
 
-def test_agreeing_but_ambiguous_reads_are_not_stored_and_are_counted():
+def same_scene(count):
+    """`count` frames the change detector sees as one scene (each differs from the first in one pixel)."""
     image = np.full((480, 640, 3), 200, np.uint8)
-    frames = [image, image.copy(), image.copy()]
-    frames[1][0, 0] = frames[2][0, 1] = 0  # frames the detector sees as the same scene
-    reads = iter([OcrResult("0J 5901 KOPER", 92.0, ambiguous=True), OcrResult("0J 5901 KOPER", 92.0)])
-    stored, stats = run_pipeline(frames, lambda image: next(reads))
+    frames = [image] + [image.copy() for _ in range(count - 1)]
+    for number, frame in enumerate(frames[1:]):
+        frame[0, number] = 0
+    return frames
+
+
+def test_agreeing_but_ambiguous_reads_are_not_stored_and_are_counted():
+    reads = itertools.cycle([OcrResult("0J 5901 KOPER", 92.0, ambiguous=True), OcrResult("0J 5901 KOPER", 92.0)])
+    stored, stats = run_pipeline(same_scene(3), lambda image: next(reads))
     assert stored == []
     assert stats["texts_ambiguous"] == 1 and stats["texts_read"] == 0 and stats["texts_below_floor"] == 0
+
+
+def test_a_line_refused_as_ambiguous_is_read_on_and_stored_once_two_later_frames_agree_clearly():
+    reads = iter([OcrResult("CAMKOR1 0042 SEOUL", 91.0, margin=11.0), OcrResult("CAMKOR1 0042 SEOUL", 90.0),
+                  OcrResult("CAMKOR1 0042 SEOUL", 92.0, margin=40.0), OcrResult("CAMKOR1 0042 SEOUL", 89.0)])
+    stored, stats = run_pipeline(same_scene(6), lambda image: next(reads), min_margin=MIN_CHAR_MARGIN)
+    assert [record.text for record in stored] == ["CAMKOR1 0042 SEOUL"]
+    assert stats["texts_ambiguous"] == 1 and stats["texts_read"] == 1
+    assert stats["ocr_calls"] == 4 and stats["frames_unchanged"] == 2  # once stored, the line is not read again
+
+
+def test_a_line_that_stays_ambiguous_is_read_at_most_line_reads_frames_and_not_stored():
+    doubtful = OcrResult("CAMKOR1 0015 SEOUL", 92.0, margin=18.7)
+    stored, stats = run_pipeline(same_scene(LINE_READS + 4), lambda image: doubtful, min_margin=MIN_CHAR_MARGIN)
+    assert stored == [] and stats["texts_read"] == 0
+    assert stats["ocr_calls"] == LINE_READS and stats["frames_unchanged"] == 4
+    assert stats["texts_ambiguous"] == LINE_READS // 2  # every pair of its frames agreed, and was refused
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +259,23 @@ def test_a_checked_read_keeps_the_weaker_margin_of_its_two_views():
     assert CheckedViews(read)(np.zeros((60, 300), np.uint8)).margin == 9.0  # whichever view was the weaker
     read, _ = fake_reads(OcrResult("WTX 9498 KOPER", 95.0, margin=9.0))
     assert CheckedViews(read)(np.zeros((60, 300), np.uint8)).margin == 9.0  # a sure read alone keeps its own
+
+
+def test_a_line_read_on_is_not_stored_when_its_later_frames_read_otherwise():
+    # A grey-on-grey `PW 3902 ROVERETO` was refused on its first pair and then read `Pw` clearly by two frames
+    # (bench/ocr_robustness_bench.py): a line that reads otherwise after a refusal is doubtful, not stored.
+    reads = iter([OcrResult("PW 3902 ROVERETO", 90.0, margin=15.0), OcrResult("PW 3902 ROVERETO", 90.0),
+                  OcrResult("Pw 3902 ROVERETO", 91.0), OcrResult("Pw 3902 ROVERETO", 92.0),
+                  OcrResult("PW 3902 ROVERETO", 93.0), OcrResult("PW 3902 ROVERETO", 94.0)])
+    stored, stats = run_pipeline(same_scene(LINE_READS), lambda image: next(reads), min_margin=MIN_CHAR_MARGIN)
+    assert [record.text for record in stored] == ["PW 3902 ROVERETO"]  # the third pair says what the first did
+    assert stats["texts_ambiguous"] == 2 and stats["ocr_calls"] == 6
+
+
+def test_a_line_whose_views_read_different_text_is_not_read_on():
+    # `OJ` read `0J` by both views of later frames stored a wrong record after such a refusal (the bench, seed 5003).
+    reads = iter([OcrResult("0J 5796 MARIBOR", 90.0, ambiguous=True), OcrResult("0J 5796 MARIBOR", 90.0),
+                  OcrResult("0J 5796 MARIBOR", 91.0), OcrResult("0J 5796 MARIBOR", 92.0)])
+    stored, stats = run_pipeline(same_scene(4), lambda image: next(reads), min_margin=MIN_CHAR_MARGIN)
+    assert stored == [] and stats["texts_ambiguous"] == 1
+    assert stats["ocr_calls"] == 2 and stats["frames_unchanged"] == 2
