@@ -272,6 +272,16 @@ def test_a_line_read_on_is_not_stored_when_its_later_frames_read_otherwise():
     assert stats["texts_ambiguous"] == 2 and stats["ocr_calls"] == 6
 
 
+def test_without_change_detection_a_refused_read_does_not_hold_back_the_next_lines():
+    # Every frame is read on its own there: a refusal says nothing about the next frame's text.
+    frames = [np.full((480, 640, 3), shade, np.uint8) for shade in (100, 150, 200)]
+    reads = iter([OcrResult("AB 1234 ROMA", 90.0, margin=5.0), OcrResult("CD 5678 BARI", 90.0),
+                  OcrResult("EF 9012 BARI", 90.0)])
+    stored, stats = run_pipeline(frames, lambda image: next(reads), detector=False, min_margin=MIN_CHAR_MARGIN)
+    assert [record.text for record in stored] == ["CD 5678 BARI", "EF 9012 BARI"]
+    assert stats["texts_ambiguous"] == 1
+
+
 def test_a_line_whose_views_read_different_text_is_not_read_on():
     # `OJ` read `0J` by both views of later frames stored a wrong record after such a refusal (the bench, seed 5003).
     reads = iter([OcrResult("0J 5796 MARIBOR", 90.0, ambiguous=True), OcrResult("0J 5796 MARIBOR", 90.0),

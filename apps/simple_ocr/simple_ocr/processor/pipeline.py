@@ -113,7 +113,8 @@ class OcrPipeline:
             if result.ambiguous or result.margin < self.min_margin or read_otherwise:
                 if refused_text is None and result.ambiguous:  # a misread one view makes, the next frames too
                     line_left = 0
-                refused_text = refused_text or result.text
+                if line_left:  # remembered only while the line is read on (never without change detection)
+                    refused_text = refused_text or result.text
                 self.stats.add("texts_ambiguous")
                 self.log.info("text_ambiguous", frame=frame.number, text=result.text[:80],
                               confidence=round(result.confidence, 1), views_differ=result.ambiguous,
