@@ -81,7 +81,7 @@ def main():
         "| %.1f s | %.1f s | %.1f s | %.1f s | %.1f |" % (row["federate"], row["reruns"][0], row["reruns"][1],
                                                      row["release"], row["load"]),
         "",
-        "Slowest tasks of the first rerun (`ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks`):",
+        "Slowest tasks of the first rerun (`ansible.posix.profile_tasks` added to the callbacks ansible.cfg enables):",
         "",
         "| task | seconds |",
         "|---|---:|",

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.federation_bench import CONFIGURED_CALLBACKS  # noqa: E402
 from bench.made_by import publish  # noqa: E402
 from tests.seller.market import BUYER_A, BUYER_D, BUYER_E, start_chain  # noqa: E402
 from tests.seller.seller_env import SellerEnv  # noqa: E402
@@ -113,7 +114,8 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="seller-bench-"))
     trace_file = work / "trace.log"
     os.environ.update(ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).resolve().parent / "seller_trace"),
-                      ANSIBLE_CALLBACKS_ENABLED="seller_trace", SELLER_TRACE_FILE=str(trace_file))
+                      ANSIBLE_CALLBACKS_ENABLED=",".join(CONFIGURED_CALLBACKS + ["seller_trace"]),
+                      SELLER_TRACE_FILE=str(trace_file))
     load = [os.getloadavg()[0]]
     stages = []
     chain = start_chain(work, block_time=args.block_time)

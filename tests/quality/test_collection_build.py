@@ -97,7 +97,8 @@ def test_readme_lists_every_module_plugin_and_role_once():
     rows = re.findall(r"^\|\s*`decenter\.fog\.([\w]+)`\s*\|\s*(\w+)\s*\|\s*(\S.*?)\s*\|\s*$", readme, re.M)
     listed = [(name, kind) for name, kind, _ in rows]
     wanted = [(n, "module") for n in plugin_names("modules")] + [(n, "inventory") for n in plugin_names("inventory")] \
-        + [(n, "filter") for n in plugin_names("filter")] + [(n, "role") for n in role_names()]
+        + [(n, "filter") for n in plugin_names("filter")] + [(n, "callback") for n in plugin_names("callback")] \
+        + [(n, "role") for n in role_names()]
     assert sorted(listed) == sorted(wanted), "README table differs: missing %s, extra %s" % (
         sorted(set(wanted) - set(listed)), sorted(set(listed) - set(wanted)))
     story = re.search(r"## The federate story in six steps\n(.*?)\n## ", readme, re.S)
