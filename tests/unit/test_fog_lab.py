@@ -106,3 +106,15 @@ def test_a_host_runs_its_own_bashrc_not_the_machines(tmp_path):
     finally:
         fog_lab.run(params(state, state="absent"), check_mode=False)
     assert not any(ns.startswith(PREFIX + "-") for ns in namespaces())
+
+
+@needs_root
+def test_an_sshd_that_cannot_start_is_said_with_its_log_at_once(tmp_path):
+    """The start script ends without sshd (here: its namespace does not exist): the error says so, with what the
+    script printed, without waiting out the 20 s a busy machine may need for a pid file."""
+    with pytest.raises(FogError) as failure:
+        fog_lab.Lab(params(tmp_path / "state"), check_mode=False).start_sshd(PREFIX + "-absent", "h9", str(tmp_path))
+    msg = str(failure.value)
+    assert msg.startswith("sshd of lab host h9 did not start (its start script exited "), msg
+    assert "%s says: " % (tmp_path / "sshd.log") in msg and PREFIX + "-absent" in msg, msg
+    assert PREFIX + "-absent" not in namespaces()

@@ -10,7 +10,9 @@ import subprocess
 
 
 def spawn_detached(argv, log_path):
-    """Start argv in a new session with stdin from /dev/null and stdout/stderr appended to log_path."""
+    """Start argv in a new session with stdin from /dev/null and stdout/stderr appended to log_path; returns its
+    Popen (to see whether it ended early)."""
     with open(log_path, "ab") as log:
-        subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,  # pylint: disable=consider-using-with
-                         start_new_session=True, close_fds=True)
+        # pylint: disable-next=consider-using-with
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                                close_fds=True)

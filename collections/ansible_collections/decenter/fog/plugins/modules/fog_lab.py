@@ -283,13 +283,24 @@ class Lab(object):
         # set -e: sshd must never start unless every private directory is in place.
         script = ("set -e; mkdir -p %s; %smkdir -p /run/sshd; hostname %s; "
                   "exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config" % (" ".join(points), mounts, name))
-        spawn_detached(["ip", "netns", "exec", ns, "unshare", "--mount", "--uts", "--propagation", "private",
-                        "/bin/sh", "-c", script], os.path.join(root, "sshd.log"))
-        for attempt in range(100):  # bounded: sshd writes its pid file within milliseconds
+        log = os.path.join(root, "sshd.log")
+        started = spawn_detached(["ip", "netns", "exec", ns, "unshare", "--mount", "--uts", "--propagation", "private",
+                                  "/bin/sh", "-c", script], log)
+        # sshd writes its pid file within milliseconds; a machine busy with other labs and tests may take seconds.
+        for attempt in range(400):  # bounded: 20 s, or until the start script ends without sshd
             if self.sshd_pid(root):
                 return
+            if started.poll() is not None:
+                break
             time.sleep(0.05)
-        raise FogError("sshd of lab host %s did not start; see %s" % (name, os.path.join(root, "sshd.log")))
+        try:
+            with open(log, "rb") as f:
+                said = f.read()[-1000:].decode("utf-8", "replace").strip()
+        except (IOError, OSError):
+            said = ""
+        raise FogError("sshd of lab host %s did not start (%s); %s says: %s" % (
+            name, "its start script exited %s" % started.returncode if started.returncode is not None
+            else "no pid file after 20 s", log, said or "nothing"))
 
     # ------------------------------------------------------------------- absent
     def absent(self):
