@@ -147,3 +147,10 @@ def test_a_rented_nodes_repository_user_gets_the_acl_its_component_declares(tmp_
     assert users[0].startswith("user default on #"), users
     assert len(users) == 2 and users[1].startswith("user rental-7 on #"), users
     assert users[1].endswith(" -@all +xadd ~feed:cam9"), users
+
+
+def test_an_app_without_a_name_is_refused_on_either_target():
+    text = PLAY.format(app="{microservices: []}", placement="{}")
+    for target in ("hosts", "kubernetes"):
+        msg = failure(run_playbook(text, extra_vars={"fog_deploy_target": target}))
+        assert msg.startswith("fog_deploy_app has no name; pass the app's descriptor"), (target, msg)
