@@ -17,13 +17,12 @@ Processor on SEOUL-KETI reading camkor1 and storing into Redis on CLOUD. Needs r
     flock /tmp/fog-lab.lock env PYTHONPATH=. .venv/bin/python bench/federation_bench.py --block-times 1   # quick
 """
 import argparse
+import configparser
 import os
 import re
 import tempfile
 import time
 from pathlib import Path
-
-import configparser
 
 from bench.made_by import publish
 from tests.lab.conftest import Lab, changed
