@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SUPERVISE = ROOT / "collections/ansible_collections/decenter/fog/roles/fog_deploy/files/fog_supervise.py"
 
 # A service like the app's: announces its /healthz in $FOG_HEALTH_FILE; answers 503 once $SICK_FILE exists;
-# holds its own pid file so the test can count instances; on SIGTERM writes its pid to the terms file and exits
+# holds its own pid file so the test can count instances (written before the health file: the supervisor may
+# find it healthy at once); on SIGTERM writes its pid to the terms file and exits
 # (a SIGKILL leaves no trace there).
 SERVICE = r'''
 import http.server, os, signal, sys, threading, time
@@ -33,10 +34,10 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 server = http.server.HTTPServer(("127.0.0.1", 0), H)
 threading.Thread(target=server.serve_forever, daemon=True).start()
-with open(os.environ["FOG_HEALTH_FILE"], "w") as f:
-    f.write("http://127.0.0.1:%d/healthz\n" % server.server_address[1])
 with open(pids, "a") as f:
     f.write("%d\n" % os.getpid())
+with open(os.environ["FOG_HEALTH_FILE"], "w") as f:
+    f.write("http://127.0.0.1:%d/healthz\n" % server.server_address[1])
 while True:
     time.sleep(0.2)
 '''
