@@ -54,18 +54,19 @@ contracts: npm
 contracts-check: npm
 	node contracts/compile.js --check
 
-# One test file per worker (a file shares its lab or server); the slowest tests are listed at the end. Three workers on
+# One test file per worker (a file shares its lab or server; the files on the shared lab are one group, first, see
+# tests/conftest.py); the slowest tests are listed at the end. Three workers on
 # our two cores: at two the CPUs idled 15% of the run (tests wait for blocks, services and labs) and it took 809-825 s
 # (3 runs), at three 777-833 s (3 runs, 94% busy), at four 869 s (99% busy, 19% more CPU for the same tests). With
 # decenter.fog.gc_freeze (less CPU per playbook run): 633 s at three, 666 s at four (99% busy).
 PYTEST_WORKERS ?= 3
 test: setup
-	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --durations=25 tests
+	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25 tests
 
 # The quality gates alone (ansible-lint, ansible-test sanity, galaxy build, ansible-doc, AWX, setup lists); `make test`
 # runs them too, beside the other tests.
 lint: setup
-	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile tests/quality
+	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder tests/quality
 
 # The lab operator runs with both organizations' inventories; each organization with its own, through bin/org-run,
 # which hides the other organization's secrets (.lab/orgs/<other>) under an empty tmpfs.

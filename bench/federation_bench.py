@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from bench.made_by import publish
-from tests.lab.conftest import Lab, changed
+from tests.support.lab import Lab, changed
 from tests.lab.test_federate import texts
 
 BLOCK_TIMES = (0, 1, 5)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.federation_bench import TOP, load, profile, timed
 from bench.made_by import publish
-from tests.lab.conftest import Lab, changed
+from tests.support.lab import Lab, changed
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "tests" / "production_paths"

@@ -4,6 +4,34 @@ import pytest
 from web3 import EthereumTesterProvider, Web3
 
 from tests.support.chain import Anvil
+from tests.support.lab import SharedLab
+
+# The test files on the shared lab (tests/support/lab.py), in the order of their turns: test_federate first (it checks
+# a buyer that never federated), test_lab_down last (it takes the lab down).
+LAB_TURNS = ("tests/lab/test_federate.py", "tests/resource_selector/test_browser_lab.py",
+             "tests/production_paths/test_zerotier_kubernetes.py", "tests/lab/test_faults.py",
+             "tests/lab/test_lab_down.py")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """pytest-xdist (--dist loadgroup) runs each group on one worker: a test file is a group, except the files on the
+    shared lab, which are one group, run first (the longest chain of the run) and in their turns' order."""
+    def turn(item):
+        path = item.nodeid.split("::")[0]
+        if "shared_lab" not in item.fixturenames:
+            return None
+        if path not in LAB_TURNS:
+            raise pytest.UsageError("%s uses the shared lab: give it its turn in LAB_TURNS (tests/conftest.py)" % path)
+        return LAB_TURNS.index(path)
+
+    turns = dict((item, turn(item)) for item in items)
+    for item in items:
+        group = "lab" if turns[item] is not None else item.nodeid.split("::")[0]
+        if not any(item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(group))
+    # stable: tests keep their order within a file; the lab's files come first, in their turns
+    items.sort(key=lambda item: (turns[item] is None, turns[item] or 0))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -32,3 +60,11 @@ def anvil(tmp_path_factory):
 def tester_w3():
     """A fresh in-process py-evm chain (no node needed; slow get_logs, so no log-heavy tests)."""
     return Web3(EthereumTesterProvider())
+
+
+@pytest.fixture(scope="session")
+def shared_lab(tmp_path_factory):
+    """The lab the files of LAB_TURNS share, built at the first turn, taken down at the end of the session."""
+    shared = SharedLab(tmp_path_factory)
+    yield shared
+    shared.down()

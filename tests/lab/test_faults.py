@@ -1,6 +1,7 @@
 """Faults injected into one federated lab, each repaired by a plain rerun (or by itself) with no text the
-Processor read lost, none stored twice, and the balances exact (issue 16). The tests run in file order on one
-lab: the release tests come last."""
+Processor read lost, none stored twice, and the balances exact (issue 16). The tests run in file order in this
+file's turn on the shared lab (tests/conftest.py LAB_TURNS), the last before lab_down: test_7 kills the chain.
+The release tests come last."""
 import json
 import os
 import signal
@@ -11,19 +12,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.lab.conftest import changed, running_lab
 from tests.lab.test_federate import REDIS, chain, in_host, nonces
+from tests.support.lab import changed
 from tests.support.process import cmdline, mount_namespace, pids, running
 
-PREFIX = "fogf"
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSOR = "simple_ocr-processor-camkor1"
 BUYER = "provider_a"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    with running_lab(tmp_path_factory, PREFIX) as built:
+def lab(shared_lab):
+    with shared_lab.turn() as built:
         built.playbook("federate.yml", org=BUYER)
         yield built
 
@@ -43,7 +43,7 @@ def stream(lab, camera="camkor1"):
     code = ("import json, redis, sys\nr = redis.Redis(host=%r, port=%s, password=sys.stdin.read(), "
             "decode_responses=True)\nprint(json.dumps([(float(f['time']), f['text']) for _, f in "
             "r.xrange('ocr:stream:%s')]))" % (REDIS[0], REDIS[1], camera))
-    out = subprocess.run(["ip", "netns", "exec", "%s-cloud" % PREFIX, str(ROOT / ".venv/bin/python"), "-c", code],
+    out = subprocess.run(["ip", "netns", "exec", "%s-cloud" % lab.prefix, str(ROOT / ".venv/bin/python"), "-c", code],
                          input=password, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     return [tuple(entry) for entry in json.loads(out.stdout)]
@@ -228,7 +228,7 @@ def stop_sshd(lab, host):
 
 def test_3_4_a_release_with_the_node_down_settles_says_what_is_pending_and_a_rerun_cleans_it(lab):
     w3, accounts = chain(lab)
-    escrow_holder = lab_contract(lab, w3)
+    escrow_holder = lab.reb()
     balance = {name: w3.eth.get_balance(accounts[name]) for name in ("provider_a", "provider_b")}
     start_block = w3.eth.block_number + 1
     # The node stays down until what the release left is checked: B's agent, woken by the release event, would
@@ -306,12 +306,6 @@ def receipts_from(w3, address, first_block):
     return found
 
 
-def lab_contract(lab, w3):
-    reb_file = yaml.safe_load((Path(lab.extra["lab_dir"]) / "public" / "reb.yml").read_text())
-    artifact = json.loads((ROOT / "contracts" / "build" / "ResourceExchangeBroker.json").read_text())
-    return w3.eth.contract(address=reb_file["reb_contract_address"], abi=artifact["abi"])
-
-
 def test_6_bad_hours_and_a_low_price_are_said_plainly_and_cost_nothing(lab):
     before = nonces(lab)
     for hours, said in (("0", "hours=0: a reservation lasts a whole number of hours, at least 1"),
@@ -330,7 +324,7 @@ def test_6_bad_hours_and_a_low_price_are_said_plainly_and_cost_nothing(lab):
 
 def test_7_a_killed_chain_keeps_every_transaction_a_run_was_told_about(lab):
     w3, accounts = chain(lab)
-    reb = lab_contract(lab, w3)
+    reb = lab.reb()
     _, _, out = lab.playbook("playbooks/reserve.yml", org=BUYER)  # pays escrow; the seller accepts
     count = reb.functions.reservationCount().call()
     reservation = reb.functions.getReservation(count).call()
@@ -348,7 +342,7 @@ def test_7_a_killed_chain_keeps_every_transaction_a_run_was_told_about(lab):
 
     lab.playbook("playbooks/chain_up.yml")
     w3, _ = chain(lab)
-    reb = lab_contract(lab, w3)
+    reb = lab.reb()
     assert w3.eth.block_number == block
     assert reb.functions.reservationCount().call() == count
     assert reb.functions.getReservation(count).call() == reservation

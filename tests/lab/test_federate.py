@@ -3,18 +3,16 @@ hidden by bin/org-run) reserves SEOUL-KETI, B's own agent (its secrets hidden fr
 A provisions and deploys, text from camkor1 lands in A's Repository in Italy over A's overlay only; reruns change
 nothing and send no transaction; A's release ends it and B's agent revokes A's key by itself; B's agent down: A's wait
 ends at its timeout, A cancels and its escrow comes back to the wei; a buyer B's policy refuses is rejected and
-refunded and told nothing is left; lab_down leaves nothing."""
+refunded and told nothing is left. The first turn on the shared lab (tests/conftest.py LAB_TURNS)."""
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
 
+import pytest
 import yaml
-from web3 import Web3
 
-from tests.lab.conftest import PREFIX, changed
-from tests.support.process import cmdline, mount_namespace, pids
+from tests.support.lab import changed
 
 REDIS = ("10.10.0.10", "6379")        # A's Repository on CLOUD's private LAN
 CAMKOR1 = ("10.20.0.21", "8081")      # B's camera on SEOUL-KETI's private LAN
@@ -55,17 +53,18 @@ def logs(lab, *hosts):
     return "\n".join(out)
 
 
+@pytest.fixture(scope="module")
+def lab(shared_lab):
+    with shared_lab.turn() as built:
+        yield built
+
+
 def chain(lab):
-    w3 = Web3(Web3.HTTPProvider("http://127.0.0.1:%d" % lab.anvil_port))
-    return w3, lab.accounts()
+    return lab.w3(), lab.accounts()
 
 
 def reb(lab):
-    w3, _ = chain(lab)
-    address = yaml.safe_load((lab.state / "public" / "reb.yml").read_text())["reb_contract_address"]
-    artifact = json.loads((Path(__file__).resolve().parents[2] / "contracts" / "build" /
-                           "ResourceExchangeBroker.json").read_text())
-    return w3.eth.contract(address=address, abi=artifact["abi"])
+    return lab.reb()
 
 
 def gas_paid(w3, address, first_block):
@@ -266,28 +265,3 @@ def test_release_settles_and_undoes_everything(lab):
     _, second, out = lab.playbook("playbooks/release.yml", org="provider_a")
     assert changed(second) == 0, out[-4000:]
     assert nonces(lab) == before, "a rerun sends no transaction"
-
-
-def test_lab_down_leaves_nothing(lab):
-    # B's agent runs in B's view of the machine (bin/org-run: a mount namespace of its own); whatever it started, a
-    # playbook run still answering the release above included, must end with the lab.
-    # The namespace is held open meanwhile: freed, its inode number could be reused by a namespace made since (another
-    # test's bin/org-run), and that test's processes would look like B's.
-    agent = int((Path(lab.extra["lab_dir"]) / "orgs" / "provider_b" / "agent" / "agent.pid").read_text())
-    held = os.open("/proc/%d/ns/mnt" % agent, os.O_RDONLY)
-    try:
-        b_view = os.fstat(held).st_ino
-        lab.playbook("playbooks/lab_down.yml")
-        # a process gone meanwhile, or a zombie, has no command line: it is not left running
-        in_b_view = [line for line in (cmdline(pid) for pid in pids() if mount_namespace(pid) == b_view) if line]
-    finally:
-        os.close(held)
-    assert in_b_view == [], "processes of B's agent outlived lab_down: %s" % in_b_view
-    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    assert PREFIX + "-" not in namespaces
-    state = Path(lab.extra["lab_dir"])
-    assert not (state / "hosts").exists()
-    assert not (state / "chain").exists() and not (state / "orgs").exists() and not (state / "public").exists(), \
-        "the next lab_up starts a new chain: reservations of this lab's host keys must not outlive it"
-    leftovers = subprocess.run(["pgrep", "-f", str(state)], capture_output=True, text=True).stdout
-    assert leftovers.strip() == "", "processes of the lab still run: " + leftovers

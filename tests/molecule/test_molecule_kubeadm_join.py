@@ -9,8 +9,8 @@ The bad-input tests then use the scenario's lab (the scenario runs with `--destr
 node unjoined; the lab is destroyed after the last test) and run the scenario's playbooks with ansible-playbook:
 cluster unreachable, token expired, Node never Ready. Each must fail with a sentence that says what and what to do,
 never a traceback, and a release afterwards must still clean up (and change nothing when run again).
-All tests of this file share the kjt prefix: they run one after another (pytest-xdist --dist loadfile keeps a file
-on one worker).
+All tests of this file share the kjt prefix: they run one after another (pytest-xdist --dist loadgroup keeps a file
+on one worker: tests/conftest.py makes each file a group).
 """
 import json
 import re

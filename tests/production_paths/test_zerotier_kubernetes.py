@@ -4,7 +4,8 @@
 No ZeroTier controller, zerotier-one, kube-apiserver or kubeadm can run here: standins.yml starts HTTP stand-ins
 that speak their documented APIs inside the lab hosts (tests/support/zerotier_stand_in.py,
 tests/support/kube_api_server.py) and kubeadm on the node is tests/support/kubeadm_stand_in.py. The chain, SSH,
-the host-key check, the reservation and every playbook are real. Runs twice, the second changing nothing."""
+the host-key check, the reservation and every playbook are real. Runs twice, the second changing nothing. This file's
+turn on the shared lab (tests/conftest.py LAB_TURNS) comes after the federations over WireGuard to hosts."""
 import json
 import shutil
 from pathlib import Path
@@ -12,22 +13,25 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.lab.conftest import changed, running_lab
+from tests.support.lab import changed
 
 HERE = Path(__file__).parent
-PREFIX = "fogp"
 NETWORK = "1c33c1ced0000001"
 CLOUD = "198.18.0.10"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    # CLOUD joins group kube_control_plane before the stand-ins start there.
-    with running_lab(tmp_path_factory, PREFIX) as built:
-        shutil.copy(HERE / "control_plane.yml", built.org_inventory("provider_a") / "control_plane.yml")
-        # The stand-ins are started by each host's operator: the lab operator here (both inventories).
-        production(built, str(HERE / "standins.yml"), org=None)
-        yield built
+def lab(shared_lab):
+    # CLOUD joins group kube_control_plane before the stand-ins start there, and leaves it for the next turn.
+    with shared_lab.turn() as built:
+        control_plane = built.org_inventory("provider_a") / "control_plane.yml"
+        shutil.copy(HERE / "control_plane.yml", control_plane)
+        try:
+            # The stand-ins are started by each host's operator: the lab operator here (both inventories).
+            production(built, str(HERE / "standins.yml"), org=None)
+            yield built
+        finally:
+            control_plane.unlink()
 
 
 def production(lab, playbook, org="provider_a"):

@@ -1,27 +1,42 @@
-"""Reserve & federate from the page against a real lab (namespaces prefixed fogg, its own anvil): filter the
-market to SEOUL-KETI + camera, reserve with a double click (one run only), watch the six steps reach done,
-follow the link to the Webserver and read camkor1's text, see OCR markup inert, rerun (nothing changes),
-release from the page. One lab_up for the module."""
+"""Reserve & federate from the page against a real lab (this file's turn on the shared lab, tests/conftest.py
+LAB_TURNS: after test_federate, so A has reserved and released before): filter the market to SEOUL-KETI + camera,
+reserve with a double click (one run only), watch the six steps reach done, follow the link to the Webserver and
+read camkor1's text, see OCR markup inert, rerun (nothing changes), release from the page."""
 import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.lab.conftest import running_lab
 from tests.resource_selector.browser import screenshot_dir
 from tests.resource_selector.support import Gui
 
-PREFIX = "fogg"
 MARKUP = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\"> markupprobe"
 RUN_TIMEOUT_MS = 900000
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(shared_lab):
     # Step 1 is the seller's: provider B's agent (started by lab_up) offers SEOUL-KETI and answers by itself.
-    with running_lab(tmp_path_factory, PREFIX) as built:
+    with shared_lab.turn() as built:
         yield built
+
+
+def reservation_ids(gui):
+    return [r["id"] for r in gui.get("/api/reservations").json()["reservations"]]
+
+
+@pytest.fixture(scope="module")
+def earlier(gui):
+    """A's reservations before the double click (the turns before this file's reserved too)."""
+    return reservation_ids(gui)
+
+
+@pytest.fixture(scope="module")
+def rental(gui, earlier):
+    """The id of the one reservation the double click made (asked for after it)."""
+    [made] = [i for i in reservation_ids(gui) if i not in earlier]
+    return made
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +91,7 @@ def test_market_filtered_to_seoul_keti_cameras(tab, shots):
     tab.screenshot(path=str(shots / "1-market-seoul-keti-camera.png"), full_page=True)
 
 
-def test_double_click_reserves_and_federates_once(tab, gui, shots):
+def test_double_click_reserves_and_federates_once(tab, gui, shots, earlier):
     tab.click("#offers tbody tr button.reserve")
     tab.fill("#hours", "2")
     assert tab.text_content("#escrow") == "0.002 ETH for 2 h"
@@ -94,6 +109,7 @@ def test_double_click_reserves_and_federates_once(tab, gui, shots):
     expect(tab.locator("#run-status")).to_have_text("successful", timeout=RUN_TIMEOUT_MS)
     runs = gui.get("/api/runs").json()["runs"]
     assert len(runs) == 1 and runs[0]["kind"] == "federate", "a double click and two requests: one run"
+    assert len(reservation_ids(gui)) == len(earlier) + 1, "one reservation"
     steps = tab.eval_on_selector_all("#steps li", "items => items.map(i => i.dataset.step + ':' + i.className)")
     assert steps == ["publish:done", "compose:done", "check:done", "reserve:done", "provision:done", "deploy:done"]
     log = tab.text_content("#log")
@@ -150,7 +166,7 @@ def test_ocr_text_with_markup_is_inert(tab, lab, gui, shots):
     assert tab.errors == []
 
 
-def test_rerun_changes_nothing(tab, gui):
+def test_rerun_changes_nothing(tab, gui, earlier, rental):
     # `tab` keeps this test in its place: pytest-playwright's browser parametrisation reorders the others.
     answer = gui.post("/api/federate", {"offer_id": 1, "hours": 2})
     assert answer.status_code == 202, answer.text
@@ -158,23 +174,22 @@ def test_rerun_changes_nothing(tab, gui):
     assert run["status"] == "successful", run["error"]
     assert run["counts"]["changed"] == 0, [(e["task"], e["host"]) for e in run["events"]
                                            if e.get("status") == "changed"]
-    assert [r["id"] for r in gui.get("/api/reservations").json()["reservations"]] == [1], "nothing reserved again"
+    assert sorted(reservation_ids(gui)) == sorted(earlier + [rental]), "nothing reserved again"
 
 
-def test_release_from_the_page(tab, gui, shots):
+def test_release_from_the_page(tab, gui, shots, rental):
     tab.reload()
     tab.wait_for_selector("#reservation-table tbody tr")
-    row = tab.locator('#reservation-table tbody tr[data-reservation-id="1"]')
+    row = tab.locator('#reservation-table tbody tr[data-reservation-id="%d"]' % rental)
     assert "accepted" in row.text_content() and "0.002 ETH" in row.text_content()
     tab.screenshot(path=str(shots / "6-reservations.png"), full_page=True)
     row.locator("button.release").click()
     expect(tab.locator("#run-status")).to_have_text("running", timeout=30000)
     expect(tab.locator("#run-status")).to_have_text("successful", timeout=RUN_TIMEOUT_MS)
     assert "Release each rental" in tab.text_content("#log")
-    expect(tab.locator('#reservation-table tbody tr[data-reservation-id="1"]')).to_contain_text("released",
-                                                                                               timeout=60000)
-    assert tab.locator('#reservation-table tbody tr[data-reservation-id="1"] button.release').count() == 0
-    [reservation] = gui.get("/api/reservations").json()["reservations"]
+    expect(row).to_contain_text("released", timeout=60000)
+    assert row.locator("button.release").count() == 0
+    [reservation] = [r for r in gui.get("/api/reservations").json()["reservations"] if r["id"] == rental]
     assert reservation["state"] == "released" and 0 < int(reservation["cost_so_far"]) < 2 * 10 ** 15
     expect(tab.locator('#offers tbody tr[data-offer-id="1"]')).to_have_count(1, timeout=60000)  # back on the market
     tab.screenshot(path=str(shots / "7-released.png"), full_page=True)
