@@ -34,9 +34,11 @@ def test_a_processor_stopped_while_frames_flow_exits_0_by_one_sigterm_or_two(tmp
     exits (a reader left running came back during the interpreter's finalization: SIGABRT, 'FATAL: exception not
     rethrown', about one stop in three). Every other stop is two SIGTERMs at once, as a supervisor may send."""
     start_service("camera", **camera_env)
-    env = processor_env(tmp_path, "cam1", camera_url(camera_env), redis_server.url)
     codes = []
     for run in range(6):
+        # A health port picked for this run: one kept over the six runs was taken in between by another socket of
+        # the machine (its ephemeral port), once in a CI run ('cannot_listen ... Address already in use').
+        env = processor_env(tmp_path, "cam1", camera_url(camera_env), redis_server.url)
         processor = start_service("processor", log_name="processor-%d" % run, **env)
         wait_until(lambda: processor.events("stream_connected"), 60, "the Processor to read the stream")
         if run % 2:
