@@ -17,17 +17,20 @@ LAB_TURNS = ("tests/lab/test_federate.py", "tests/resource_selector/test_browser
 def pytest_collection_modifyitems(config, items):
     """pytest-xdist (--dist loadgroup) runs each group on one worker: a test file is a group, except the files on the
     shared lab, which are one group, run first (the longest chain of the run) and in their turns' order."""
+    def path(item):
+        return item.nodeid.split("::")[0]
+
     def turn(item):
-        path = item.nodeid.split("::")[0]
         if "shared_lab" not in item.fixturenames:
             return None
-        if path not in LAB_TURNS:
-            raise pytest.UsageError("%s uses the shared lab: give it its turn in LAB_TURNS (tests/conftest.py)" % path)
-        return LAB_TURNS.index(path)
+        if path(item) not in LAB_TURNS:
+            raise pytest.UsageError("%s uses the shared lab: give it its turn in LAB_TURNS (tests/conftest.py)"
+                                    % path(item))
+        return LAB_TURNS.index(path(item))
 
     turns = dict((item, turn(item)) for item in items)
     for item in items:
-        group = "lab" if turns[item] is not None else item.nodeid.split("::")[0]
+        group = "lab" if turns[item] is not None else path(item)
         if not any(item.iter_markers("xdist_group")):
             item.add_marker(pytest.mark.xdist_group(group))
     # stable: tests keep their order within a file; the lab's files come first, in their turns

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.lab.test_federate import REDIS, chain, in_host, nonces
+from tests.support.chain import artifact
 from tests.support.lab import changed
 from tests.support.process import cmdline, mount_namespace, pids, running
 
@@ -191,8 +192,8 @@ def test_5_a_second_run_at_once_is_refused_plainly_and_changes_nothing(lab):
 
 def test_8_chain_options_given_to_a_run_reach_the_rented_nodes(lab):
     w3, accounts = chain(lab)
-    artifact = json.loads((ROOT / "contracts" / "build" / "ResourceExchangeBroker.json").read_text())
-    other = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    built = artifact()
+    other = w3.eth.contract(abi=built["abi"], bytecode=built["bytecode"])
     receipt = w3.eth.wait_for_transaction_receipt(other.constructor(3600).transact({"from": accounts["deployer"]}))
 
     def rented(*extra):

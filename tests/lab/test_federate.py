@@ -63,10 +63,6 @@ def chain(lab):
     return lab.w3(), lab.accounts()
 
 
-def reb(lab):
-    return lab.reb()
-
-
 def gas_paid(w3, address, first_block):
     """Wei `address` paid for gas in the blocks since `first_block` (from the receipts)."""
     paid = 0
@@ -145,16 +141,16 @@ def test_a_check_run_of_a_new_buyer_says_what_it_would_rent_and_changes_nothing(
     # reservation's own check run), pays nothing and says which offer it would reserve.
     key = lab.state / "orgs" / "provider_a" / "provisioning_key"
     assert not key.exists()
-    before, reservations = nonces(lab), reb(lab).functions.reservationCount().call()
+    before, reservations = nonces(lab), lab.reb().functions.reservationCount().call()
     _, _, out = lab.playbook("federate.yml", "--check", org="provider_a")
     assert "reservation (none yet: check mode) on offer" in out and "(seoul-keti in SEOUL-KETI)" in out, out[-3000:]
     assert not key.exists() and not key.with_name("provisioning_key.pub").exists()
-    assert nonces(lab) == before and reb(lab).functions.reservationCount().call() == reservations
+    assert nonces(lab) == before and lab.reb().functions.reservationCount().call() == reservations
 
 
 def test_seller_agent_down_the_buyer_cancels_at_its_timeout_and_gets_the_escrow_back(lab):
     w3, accounts = chain(lab)
-    contract = reb(lab)
+    contract = lab.reb()
     seller_agent(lab, "stopped")
     try:
         buyer = accounts["provider_a"]
@@ -177,7 +173,7 @@ def test_seller_agent_down_the_buyer_cancels_at_its_timeout_and_gets_the_escrow_
 
 def test_a_buyer_the_sellers_policy_refuses_is_rejected_refunded_and_told_nothing_is_left(lab):
     w3, accounts = chain(lab)
-    contract = reb(lab)
+    contract = lab.reb()
     policy = lab.org_inventory("provider_b") / "group_vars" / "all" / "sale_policy.yml"
     original = policy.read_text()
     refusing = yaml.safe_load(original)
@@ -249,7 +245,7 @@ def test_release_settles_and_undoes_everything(lab):
     assert in_host(lab, "seoul-keti", "ip", "link", "show", "wg0").returncode != 0, "the node left the overlay"
     assert not reachable(lab, "seoul-keti", REDIS)
 
-    contract = reb(lab)
+    contract = lab.reb()
     reservation = contract.functions.getReservation(contract.functions.reservationCount().call()).call()
     assert reservation[3] == 6, "the reservation is Released"
     assert contract.functions.owed(accounts["provider_a"]).call() == 0

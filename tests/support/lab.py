@@ -1,7 +1,6 @@
 """The tests' lab: other namespace prefix, chain port and state dir than the demo's. The test files that federate
 on it share one (SharedLab): they take turns, each handing the next a lab with nothing rented and nothing pending."""
 import contextlib
-import json
 import os
 import shutil
 import subprocess
@@ -12,7 +11,7 @@ import pytest
 import yaml
 from web3 import Web3
 
-from tests.support.chain import free_port
+from tests.support.chain import artifact, free_port
 from tests.support.playbook_run import run_playbook, started_playbook
 from tests.support.process import cmdline, descendants, running
 
@@ -88,8 +87,7 @@ class Lab:
     def reb(self):
         """The lab's REB contract, from the address lab_up published and the repository's artifact."""
         address = yaml.safe_load((self.state / "public" / "reb.yml").read_text())["reb_contract_address"]
-        artifact = json.loads((ROOT / "contracts" / "build" / "ResourceExchangeBroker.json").read_text())
-        return self.w3().eth.contract(address=address, abi=artifact["abi"])
+        return self.w3().eth.contract(address=address, abi=artifact()["abi"])
 
     def netns(self, host, *cmd, timeout=20):
         return subprocess.run(["ip", "netns", "exec", "%s-%s" % (self.prefix, host)] + list(cmd),
@@ -100,24 +98,11 @@ def changed(recap_):
     return sum(h.get("changed", 0) for h in recap_.values())
 
 
-@contextlib.contextmanager
-def running_lab(tmp_path_factory, prefix=PREFIX, *then):
-    """A lab built by lab_up (then the playbooks `then`, each a playbook path or (path, *args)), always removed."""
-    lab = new_lab(tmp_path_factory, prefix)
-    try:
-        for step in then:
-            step = (step,) if isinstance(step, str) else step
-            lab.playbook(*step)
-        yield lab
-    finally:
-        lab.playbook("playbooks/lab_down.yml", check=False)
-
-
-def new_lab(tmp_path_factory, prefix=PREFIX):
+def new_lab(tmp_path_factory):
     """A lab built by lab_up; the caller takes it down (lab_down) whatever happens."""
     if os.geteuid() != 0:
         pytest.fail("the lab tests need root (network namespaces); CI runs as root")
-    lab = Lab(tmp_path_factory.mktemp("lab"), prefix=prefix)
+    lab = Lab(tmp_path_factory.mktemp("lab"))
     try:
         lab.playbook("playbooks/lab_up.yml")
     except BaseException:
