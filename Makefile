@@ -59,7 +59,7 @@ contracts-check: npm
 # our two cores: at two the CPUs idled 15% of the run (tests wait for blocks, services and labs) and it took 809-825 s
 # (3 runs), at three 777-833 s (3 runs, 94% busy), at four 869 s (99% busy, 19% more CPU for the same tests). With
 # decenter.fog.gc_freeze (less CPU per playbook run): 633 s at three, 666 s at four (99% busy). With the shared lab:
-# 578 s at three (clean clone); 578-604 s over five clean-clone runs since, CPU-bound at about 1,090 core-s.
+# 578 s at three (clean clone); 578-609 s over six clean-clone runs since, CPU-bound at about 1,090 core-s.
 PYTEST_WORKERS ?= 3
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25 tests
